@@ -238,8 +238,10 @@ func (d Definition) Validate() error {
 	}
 
 	high := d.highIsGood()
+	polarityOK := true
 	if !high && d.Metric == NPS {
 		add("high_is_good", "must be true for nps, whose promoters answer 9–10")
+		polarityOK = false
 	}
 	if d.Variant == Composite {
 		if !high {
@@ -250,7 +252,9 @@ func (d Definition) Validate() error {
 		}
 	}
 
-	if !variantOK || !scaleOK {
+	if !variantOK || !scaleOK || !polarityOK {
+		// Thresholds cannot be judged without a formula, a scale and a
+		// direction; their problems would only be noise.
 		return errors.Join(errs...)
 	}
 	errs = append(errs, d.validateThreshold("positive", d.Positive, d.usesPositive())...)
