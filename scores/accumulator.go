@@ -15,9 +15,9 @@ const maxDenseWidth = 1024
 // Accumulator computes scores over a stream of observations without keeping
 // them: it counts each (period, segment) group's ratings in a histogram, so
 // memory grows with the number of groups and distinct ratings (and, with
-// DedupeByContact, with the number of contacts), not with the number of
-// observations. The counts do not depend on the order observations arrive
-// in, so neither do the results.
+// DedupeByContact, with the number of distinct contacts per group), not with
+// the number of observations. The counts do not depend on the order
+// observations arrive in, so neither do the results.
 //
 // An Accumulator is not safe for concurrent use.
 type Accumulator struct {
@@ -30,15 +30,30 @@ type Accumulator struct {
 
 	windowStart time.Time // rolling windows only
 	periods     []Period  // every period seen, indexed by period id
-	anchors     map[anchor]int
-	lastSpan    calendarSpan // the calendar period of the previous observation
-	lastPeriod  int          // its id, or −1
+	// spans holds the calendar periods seen, sorted by start, for a binary
+	// search by instant; lastSpan is the one the previous observation fell
+	// in, since stored responses mostly arrive in time order.
+	spans    []periodSpan
+	lastSpan periodSpan
 
 	groups    map[string]*group
+	groupList []*group // in order of creation
 	lastGroup *group
 	keyBuf    []byte
 
+	// For DedupeByContact, latest holds each (group, contact)'s latest
+	// response, found through the group's latestIndex.
+	latest             []latestResponse
+	groupsWithContacts int // groups whose latestIndex exists
+
 	stats Stats
+}
+
+// periodSpan is one calendar period as Unix seconds: period boundaries are
+// local midnights, which are whole seconds in every time zone.
+type periodSpan struct {
+	start, end int64
+	id         int
 }
 
 // Stats counts observations that no Result holds, so that nothing is
@@ -55,13 +70,14 @@ type Stats struct {
 
 // group is the running state of one (period, segment) result.
 type group struct {
-	period  int
-	segment []string
-	invalid int
-	counts  histogram
-	// latest holds each contact's latest response when deduplicating.
-	latest       map[string]latestResponse
+	index        int32
+	period       int
+	segment      []string
+	invalid      int
 	deduplicated int
+	counts       histogram
+	// latestIndex maps a contact to its entry in Accumulator.latest.
+	latestIndex map[string]int32
 }
 
 // NewAccumulator returns an Accumulator for the definition and options, or
@@ -79,12 +95,12 @@ func NewAccumulator(def Definition, opts Options) (*Accumulator, error) {
 		def:        def,
 		opts:       opts,
 		definition: def.Describe(),
-		anchors:    make(map[anchor]int),
-		lastPeriod: -1,
+		lastSpan:   periodSpan{id: -1},
 		groups:     make(map[string]*group),
 	}
 	if opts.DedupeByContact {
 		a.definition += "; one response per contact in each result, the latest"
+		a.latest = make([]latestResponse, 0, opts.SizeHint)
 	}
 	if width := def.Scale.Max - def.Scale.Min + 1; !def.Fractional && width <= maxDenseWidth {
 		a.dense, a.width = true, int(width)
@@ -126,18 +142,23 @@ func (a *Accumulator) Add(o Observation) error {
 		g.counts.add(v, 1, a.def.Scale.Min)
 		return nil
 	}
-	next := latestResponse{at: o.At, key: o.Key, value: v}
-	if g.latest == nil {
-		g.latest = make(map[string]latestResponse)
+	next := latestResponse{sec: o.At.Unix(), nsec: int32(o.At.Nanosecond()), group: g.index, value: v, key: o.Key}
+	if g.latestIndex == nil {
+		// Size the map like the average group so far: periods of one job
+		// tend to be alike, and growing a map step by step costs more than
+		// the lookups.
+		g.latestIndex = make(map[string]int32, len(a.latest)/(a.groupsWithContacts+1))
+		a.groupsWithContacts++
 	}
-	previous, seen := g.latest[o.Contact]
+	i, seen := g.latestIndex[o.Contact]
 	if !seen {
-		g.latest[o.Contact] = next
+		g.latestIndex[o.Contact] = int32(len(a.latest))
+		a.latest = append(a.latest, next)
 		return nil
 	}
 	g.deduplicated++
-	if later(&next, &previous) {
-		g.latest[o.Contact] = next
+	if later(&next, &a.latest[i]) {
+		a.latest[i] = next
 	}
 	return nil
 }
@@ -175,23 +196,32 @@ func (a *Accumulator) periodOf(t time.Time) (int, bool) {
 		a.stats.Undated++
 		return 0, false
 	}
-	if a.lastPeriod >= 0 && a.lastSpan.contains(t) {
-		return a.lastPeriod, true
+	sec := t.Unix() // floored, so sec < end ⇔ t < end for whole-second ends
+	if s := a.lastSpan; s.id >= 0 && s.start <= sec && sec < s.end {
+		return s.id, true
 	}
-	span := calendarSpanOf(opts.Period, t, opts.Location)
-	id, known := a.anchors[span.anchor]
-	if !known {
-		id = len(a.periods)
-		a.anchors[span.anchor] = id
+	i, found := slices.BinarySearchFunc(a.spans, sec, func(s periodSpan, sec int64) int {
+		switch {
+		case s.end <= sec:
+			return -1
+		case s.start > sec:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		span := calendarSpanOf(opts.Period, t, opts.Location)
+		id := len(a.periods)
 		a.periods = append(a.periods, Period{
 			Kind:  opts.Period,
 			Start: span.start,
 			End:   span.end,
 			Label: span.anchor.label(opts.Period),
 		})
+		a.spans = slices.Insert(a.spans, i, periodSpan{start: span.start.Unix(), end: span.end.Unix(), id: id})
 	}
-	a.lastSpan, a.lastPeriod = span, id
-	return id, true
+	a.lastSpan = a.spans[i]
+	return a.lastSpan.id, true
 }
 
 // groupOf returns the group of a period and segment, creating it on first
@@ -210,11 +240,12 @@ func (a *Accumulator) groupOf(period int, segment []string) *group {
 	a.keyBuf = key
 	g, ok := a.groups[string(key)]
 	if !ok {
-		g = &group{period: period, segment: slices.Clone(segment)}
+		g = &group{index: int32(len(a.groupList)), period: period, segment: slices.Clone(segment)}
 		if a.dense {
 			g.counts.dense = make([]int, a.width)
 		}
 		a.groups[string(key)] = g
+		a.groupList = append(a.groupList, g)
 	}
 	a.lastGroup = g
 	return g
@@ -224,16 +255,22 @@ func (a *Accumulator) groupOf(period int, segment []string) *group {
 // period start and then by segment values. It may be called again after
 // more observations are added.
 func (a *Accumulator) Results() []Result {
-	results := make([]Result, 0, len(a.groups))
-	for _, g := range a.groups {
-		counts := g.counts
-		if len(g.latest) > 0 {
-			counts = counts.clone()
-			for _, r := range g.latest {
-				counts.add(r.value, 1, a.def.Scale.Min)
-			}
+	counts := make([]histogram, len(a.groupList))
+	for i, g := range a.groupList {
+		counts[i] = g.counts
+	}
+	if len(a.latest) > 0 {
+		for i := range counts {
+			counts[i] = counts[i].clone()
 		}
-		r := a.score(&counts)
+		for i := range a.latest {
+			r := &a.latest[i]
+			counts[r.group].add(r.value, 1, a.def.Scale.Min)
+		}
+	}
+	results := make([]Result, 0, len(a.groupList))
+	for i, g := range a.groupList {
+		r := a.score(&counts[i])
 		r.Period = a.periods[g.period]
 		r.Segment = slices.Clone(g.segment)
 		r.Invalid = g.invalid
@@ -262,6 +299,9 @@ func compareResults(x, y Result) int {
 // Compute scores a slice of observations in one call. It is the
 // Accumulator without the streaming.
 func Compute(def Definition, obs []Observation, opts Options) ([]Result, error) {
+	if opts.SizeHint == 0 {
+		opts.SizeHint = len(obs)
+	}
 	a, err := NewAccumulator(def, opts)
 	if err != nil {
 		return nil, err

@@ -30,10 +30,12 @@ type Observation struct {
 // the later At wins, then the greater Key, then the greater Value, so the
 // choice never depends on the order responses arrive in.
 func later(a, b *latestResponse) bool {
-	if c := a.at.Compare(b.at); c != 0 {
-		return c > 0
-	}
-	if a.key != b.key {
+	switch {
+	case a.sec != b.sec:
+		return a.sec > b.sec
+	case a.nsec != b.nsec:
+		return a.nsec > b.nsec
+	case a.key != b.key:
 		return a.key > b.key
 	}
 	return a.value > b.value
@@ -41,7 +43,9 @@ func later(a, b *latestResponse) bool {
 
 // latestResponse is the response kept for one contact in one group.
 type latestResponse struct {
-	at    time.Time
-	key   string
+	sec   int64 // At as Unix seconds, floored
+	nsec  int32 // and nanoseconds within that second
+	group int32 // the group's index in Accumulator.groupList
 	value float64
+	key   string
 }

@@ -30,6 +30,9 @@ type Options struct {
 	// latest (see Observation). Contacts with several conversations
 	// otherwise answer the same survey repeatedly and weigh more.
 	DedupeByContact bool
+	// SizeHint is the number of observations expected, if known. It only
+	// sizes memory up front; Compute sets it to the number it is given.
+	SizeHint int
 }
 
 // normalised returns a copy of o with defaults filled in, or the problems
@@ -54,6 +57,9 @@ func (o Options) normalised() (Options, error) {
 		}
 	} else if o.RollingDays != 0 {
 		errs = append(errs, fmt.Errorf("rolling days only apply to the rolling period, not %s", o.Period))
+	}
+	if o.SizeHint < 0 {
+		o.SizeHint = 0
 	}
 	seen := make(map[string]bool, len(o.GroupBy))
 	for _, key := range o.GroupBy {
