@@ -1,0 +1,283 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/oauth2"
+)
+
+// Clients builds the HTTP clients of every connector and owns the quota
+// buckets they share. There is one per process.
+type Clients struct {
+	logger  *slog.Logger
+	metrics *Metrics
+	base    http.RoundTripper
+
+	mu      sync.Mutex
+	buckets map[string]*Bucket
+}
+
+// NewClients returns a client builder. metrics may be nil.
+func NewClients(logger *slog.Logger, metrics *Metrics) *Clients {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	tr.ResponseHeaderTimeout = 0
+	return &Clients{logger: logger, metrics: metrics, base: tr, buckets: map[string]*Bucket{}}
+}
+
+// Bucket returns the bucket named key, creating it with n requests per
+// interval and the given burst on first use. Every caller that names the
+// same key shares one bucket, which is how one credential's quota is shared
+// by every sync, score job and backfill in the process.
+func (c *Clients) Bucket(key string, n int, per time.Duration, burst int) *Bucket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b, ok := c.buckets[key]; ok {
+		return b
+	}
+	b := NewBucket(key, n, per, burst)
+	c.buckets[key] = b
+	return b
+}
+
+// Buckets returns every bucket, for status pages.
+func (c *Clients) Buckets() []*Bucket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Bucket, 0, len(c.buckets))
+	for _, b := range c.buckets {
+		out = append(out, b)
+	}
+	return out
+}
+
+// ClientOptions describe one connector's HTTP client.
+type ClientOptions struct {
+	// Name is the destination or source name, for metrics and logs.
+	Name string
+	// Timeout bounds each attempt, from sending to the last byte of the
+	// answer's headers and body. Default 60s.
+	Timeout time.Duration
+	// Bucket, when set, paces every attempt and is paused by every 429.
+	Bucket *Bucket
+	// BucketFor picks the bucket per request (for example reads and writes
+	// of one credential); it overrides Bucket when it returns non-nil.
+	BucketFor func(*http.Request) *Bucket
+	// TokenSource, when set, adds OAuth2 bearer tokens.
+	TokenSource oauth2.TokenSource
+	// Header is added to every request (for example a static Authorization).
+	Header http.Header
+	// RetryMax is how many times a request is retried inside one delivery
+	// attempt, for the cases where that is safe; default 3. The engine's
+	// own durable retries cover everything else.
+	RetryMax int
+}
+
+// New returns an HTTP client: OAuth2 (when configured) over a retrying
+// transport that re-sends a request only when that cannot duplicate an
+// effect, over the quota bucket and metrics, over a shared connection pool.
+func (c *Clients) New(o ClientOptions) *http.Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = 3
+	}
+	if o.RetryMax < 0 {
+		o.RetryMax = 0
+	}
+	paced := &pacedTransport{base: c.base, opts: o, metrics: c.metrics}
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{Transport: paced, Timeout: o.Timeout}
+	rc.RetryMax = o.RetryMax
+	rc.RetryWaitMin = 500 * time.Millisecond
+	rc.RetryWaitMax = 8 * time.Second
+	rc.CheckRetry = CheckRetry
+	rc.Backoff = backoff
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.Logger = nil
+	var rt http.RoundTripper = &retryablehttp.RoundTripper{Client: rc}
+	if len(o.Header) > 0 {
+		rt = &headerTransport{base: rt, header: o.Header}
+	}
+	if o.TokenSource != nil {
+		rt = &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, o.TokenSource), Base: rt}
+	}
+	return &http.Client{Transport: rt}
+}
+
+type idempotentKey struct{}
+
+// Idempotent marks a request context as safe to re-send after an unknown
+// outcome: an upsert, a PUT that sets fields, a create carrying an
+// idempotency key. Requests not marked (and not GET or HEAD) are never
+// re-sent by the client after they may have reached the server.
+func Idempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+func isIdempotent(ctx context.Context, resp *http.Response) bool {
+	if v, _ := ctx.Value(idempotentKey{}).(bool); v {
+		return true
+	}
+	if resp != nil && resp.Request != nil {
+		m := resp.Request.Method
+		return m == http.MethodGet || m == http.MethodHead
+	}
+	return false
+}
+
+type safeReadKey struct{}
+
+// SafeRead marks a request context as a read (GET-like, even when sent as
+// POST, such as a search), which may always be retried.
+func SafeRead(ctx context.Context) context.Context {
+	return context.WithValue(Idempotent(ctx), safeReadKey{}, true)
+}
+
+// CheckRetry is the retry policy of every client: retry a throttle (429:
+// the request was not applied), a request that never left (connection
+// refused, DNS failure), and a server error or lost answer only for
+// requests marked idempotent. A non-idempotent write whose outcome is
+// unknown is returned to the connector, which reconciles before anything is
+// re-sent. It never retries once the context is done.
+func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		if NotSent(err) {
+			return true, nil
+		}
+		return isIdempotent(ctx, resp), nil
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return true, nil
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		return isIdempotent(ctx, resp), nil
+	}
+	return false, nil
+}
+
+// NotSent reports whether a transport error happened before the request
+// could reach the server: dialling failed, the name did not resolve, or TLS
+// did not come up. Such a request is safe to send again.
+func NotSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return strings.Contains(err.Error(), "tls: handshake")
+}
+
+func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		// The bucket was paused by the throttle; its Wait does the waiting,
+		// shared by every request of the bucket.
+		return 0
+	}
+	return Backoff(attempt+1, minWait, maxWait, nil) / 2
+}
+
+// RetryAfterHeader parses a Retry-After header (seconds or an HTTP date);
+// 0 when absent or unparseable.
+func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// pacedTransport waits for the quota bucket before every attempt, pauses it
+// on 429, and records metrics.
+type pacedTransport struct {
+	base    http.RoundTripper
+	opts    ClientOptions
+	metrics *Metrics
+}
+
+func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	b := t.opts.Bucket
+	if t.opts.BucketFor != nil {
+		if pb := t.opts.BucketFor(req); pb != nil {
+			b = pb
+		}
+	}
+	if b != nil {
+		if err := b.Wait(req.Context()); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	t.metrics.observe(t.opts.Name, resp, err, time.Since(start))
+	if err == nil && b != nil {
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			b.Throttled(RetryAfterHeader(resp.Header, time.Now()))
+		case resp.StatusCode < 400:
+			b.OK()
+		}
+	}
+	return resp, err
+}
+
+type headerTransport struct {
+	base   http.RoundTripper
+	header http.Header
+}
+
+func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	for k, vs := range t.header {
+		r.Header[k] = vs
+	}
+	return t.base.RoundTrip(r)
+}
+
+// ReadBody reads at most limit bytes of an answer's body and closes it.
+func ReadBody(resp *http.Response, limit int64) []byte {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return b
+}
+
+// Snippet shortens an answer body for an error message.
+func Snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
