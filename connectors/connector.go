@@ -168,3 +168,18 @@ func (d Deps) Clock() func() time.Time {
 	}
 	return time.Now
 }
+
+// TableWriter is implemented by destinations that can hold a summary table,
+// such as a Sheets tab. WriteTable replaces the table in place, so writing the
+// same table twice leaves the same result as writing it once.
+type TableWriter interface {
+	WriteTable(ctx context.Context, t Table) error
+}
+
+// Table is a summary table: a header row and rows of typed values.
+type Table struct {
+	// Tab names where the table goes, such as a sheet tab; created if missing.
+	Tab    string
+	Header []string
+	Rows   [][]survey.Value
+}

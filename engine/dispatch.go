@@ -62,12 +62,12 @@ func (d *dispatcher) run(ctx, hard context.Context) {
 		lease, err := d.rt.st.AcquireLease(ctx, d.leaseName, d.rt.holder, cfg.Lease)
 		switch {
 		case errors.Is(err, store.ErrLeaseHeld):
-			d.log.Debug("lease held elsewhere; waiting", "lease", d.leaseName)
+			d.log.Debug("lease held elsewhere; waiting")
 			sleep(ctx, cfg.Lease/3)
 			continue
 		case err != nil:
 			if ctx.Err() == nil {
-				d.log.Error("acquiring lease failed", "lease", d.leaseName, "err", err)
+				d.log.Error("acquiring lease failed", "err", err)
 			}
 			sleep(ctx, time.Second)
 			continue
@@ -75,7 +75,7 @@ func (d *dispatcher) run(ctx, hard context.Context) {
 		d.mu.Lock()
 		d.lease = lease
 		d.mu.Unlock()
-		d.log.Info("dispatching", "lease", d.leaseName, "token", lease.Token)
+		d.log.Info("dispatching", "token", lease.Token)
 		d.serve(ctx, hard)
 	}
 }
@@ -99,7 +99,7 @@ func (d *dispatcher) serve(ctx, hard context.Context) {
 			l, err := d.rt.st.RenewLease(work, d.currentLease(), cfg.Lease)
 			if err != nil {
 				if work.Err() == nil {
-					d.log.Warn("lease lost; stopping delivery", "lease", d.leaseName, "err", err)
+					d.log.Warn("lease lost; stopping delivery", "err", err)
 				}
 				lost()
 				return
@@ -124,7 +124,7 @@ func (d *dispatcher) serve(ctx, hard context.Context) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := d.rt.st.ReleaseLease(rctx, d.currentLease()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
-		d.log.Warn("releasing lease failed", "lease", d.leaseName, "err", err)
+		d.log.Warn("releasing lease failed", "err", err)
 	}
 }
 

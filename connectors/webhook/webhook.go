@@ -167,7 +167,7 @@ func (s *Source) Handler(sink connectors.Sink) http.Handler {
 			return
 		}
 		if err := s.verify.verify(r.Header, body); err != nil {
-			s.log.Warn("webhook request refused", "source", s.name, "reason", err.Error(), "remote", r.RemoteAddr)
+			s.log.Warn("webhook request refused", "reason", err.Error(), "remote", r.RemoteAddr)
 			reply(w, http.StatusUnauthorized, answer{Status: "error", Reason: err.Error()})
 			return
 		}
@@ -210,16 +210,16 @@ func (s *Source) ingest(ctx context.Context, sink connectors.Sink, body []byte) 
 	if len(rejects) > 0 {
 		// Recorded durably before answering, so they can be replayed.
 		if err := sink.Reject(ctx, rejects); err != nil {
-			s.log.Error("recording rejected webhook payloads failed", "source", s.name, "err", err)
+			s.log.Error("recording rejected webhook payloads failed", "err", err)
 			return http.StatusServiceUnavailable, answer{Status: "error", Reason: "could not store the request; retry later"}
 		}
-		s.log.Warn("webhook payload rejected", "source", s.name, "count", len(rejects), "reason", rejects[0].Reason)
+		s.log.Warn("webhook payload rejected", "count", len(rejects), "reason", rejects[0].Reason)
 	}
 	var rep connectors.IngestReport
 	if len(responses) > 0 {
 		rep, err = sink.Ingest(ctx, responses, nil)
 		if err != nil {
-			s.log.Error("ingesting webhook failed", "source", s.name, "err", err)
+			s.log.Error("ingesting webhook failed", "err", err)
 			return http.StatusServiceUnavailable, answer{Status: "error", Reason: "could not store the request; retry later"}
 		}
 	}
