@@ -331,6 +331,7 @@ func compileCond(n *config.Node, env *compileEnv, errs *loadErrors) cond {
 	}
 	fc := &fieldCond{pos: n.Pos}
 	ok := true
+	misspelledField := false
 	for _, p := range n.Pairs {
 		key := p.Key.Value
 		if key == "field" {
@@ -341,6 +342,7 @@ func compileCond(n *config.Node, env *compileEnv, errs *loadErrors) cond {
 			msg := fmt.Sprintf("filter: unknown key %q", key)
 			if s := config.Suggest(key, condKeys); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
+				misspelledField = misspelledField || s == "field"
 			} else {
 				msg += " (operators: equals, not_equals, in, not_in, exists, matches, contains, gt, gte, lt, lte)"
 			}
@@ -358,6 +360,8 @@ func compileCond(n *config.Node, env *compileEnv, errs *loadErrors) cond {
 	}
 	field := n.Get("field")
 	switch {
+	case field == nil && misspelledField:
+		ok = false
 	case field == nil:
 		errs.add(n.Pos, "filter: missing required key \"field\" (the value to test, such as field: rating)")
 		ok = false

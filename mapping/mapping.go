@@ -140,7 +140,7 @@ func compileNamedMaps(n *config.Node, errs *loadErrors) map[string]*ValueMap {
 			errs.add(p.Value.Pos, "maps: %s: expected a mapping of labels to values, got %s", name, p.Value.Kind)
 			continue
 		}
-		if vm := compileValueMap(p.Value, nil, errs); vm != nil {
+		if vm := compileValueMap(p.Value, nil, "maps: "+name, errs); vm != nil {
 			out[name] = vm
 		}
 	}
@@ -198,7 +198,10 @@ func yamlHint(list config.ErrorList, src []byte) error {
 		for ln := max(e.Pos.Line-1, 1); ln <= min(e.Pos.Line, len(lines)); ln++ {
 			line := lines[ln-1]
 			if unquotedTemplate(line) {
-				e.Msg += fmt.Sprintf("; a value that starts with {{ must be in quotes, like \"{{ comment }}\" (line %d)", ln)
+				e.Msg += "; a value that starts with {{ must be in quotes, like \"{{ comment }}\""
+				if ln != e.Pos.Line {
+					e.Msg += fmt.Sprintf(" (line %d)", ln)
+				}
 				break
 			}
 		}

@@ -89,6 +89,19 @@ func parsePath(s string) (*path, int, error) {
 	return pt, p.i, nil
 }
 
+// parseSubPath parses a relative path such as field.ref, as pluck takes.
+func parseSubPath(s string) ([]step, error) {
+	p := &pathParser{s: s}
+	steps, err := p.steps(true)
+	if err != nil {
+		return nil, err
+	}
+	if p.i != len(s) {
+		return nil, p.errorf("%q is not a field path such as text or field.ref", s)
+	}
+	return steps, nil
+}
+
 // steps reads .name and [...] steps until something else comes. Inside a
 // match the first name needs no dot.
 func (p *pathParser) steps(sub bool) ([]step, error) {

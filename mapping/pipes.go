@@ -53,6 +53,7 @@ func init() {
 		"replace":       {2, 2, "replace <old> <new>", buildReplace},
 		"join":          {1, 1, "join <separator>", buildJoin},
 		"split":         {1, 1, "split <separator>", buildSplit},
+		"pluck":         {1, 1, "pluck <field>", buildPluck},
 		"first":         {0, 0, "first", fnPipe(pipeFirst)},
 		"last":          {0, 0, "last", fnPipe(pipeLast)},
 		"len":           {0, 0, "len", fnPipe(pipeLen)},
@@ -221,6 +222,32 @@ func buildSplit(args []pipeArg, _ *compileEnv) (compiledPipe, error) {
 		for piece := range strings.SplitSeq(textOf(v), sep) {
 			if piece = strings.TrimSpace(piece); piece != "" {
 				out = append(out, piece)
+			}
+		}
+		return out, nil
+	})(nil, nil)
+}
+
+// buildPluck takes one field from each object of a list, skipping objects
+// that lack it: [{"text": "a"}, {"text": "b"}] | pluck text → ["a", "b"].
+func buildPluck(args []pipeArg, _ *compileEnv) (compiledPipe, error) {
+	name := argText(args[0])
+	steps, err := parseSubPath(name)
+	if err != nil {
+		return compiledPipe{}, err
+	}
+	return fnPipe(func(v any) (any, error) {
+		list, ok := v.([]any)
+		if !ok {
+			if v == nil {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("needs a list, got %s", kindName(v))
+		}
+		out := make([]any, 0, len(list))
+		for _, e := range list {
+			if got, found := walk(e, steps); found {
+				out = append(out, got)
 			}
 		}
 		return out, nil

@@ -324,7 +324,7 @@ func compileColumn(key, n *config.Node, env *compileEnv, errs *loadErrors) *colu
 		}
 	}
 	if mv := n.Get("map"); mv != nil {
-		c.vmap = compileValueMap(mv, env, errs)
+		c.vmap = compileValueMap(mv, env, c.where+": map", errs)
 	}
 	if d := n.Get("default"); d != nil {
 		if d.Kind == config.MapNode || d.Kind == config.SeqNode {

@@ -51,25 +51,27 @@ func foldKey(s string) string {
 // to values. Mistakes are a config.ErrorList.
 func CompileValueMap(n *config.Node) (*ValueMap, error) {
 	var errs loadErrors
-	vm := compileValueMap(n, nil, &errs)
+	vm := compileValueMap(n, nil, "map", &errs)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return vm, nil
 }
 
-func compileValueMap(n *config.Node, env *compileEnv, errs *loadErrors) *ValueMap {
+// compileValueMap compiles a preset name or an inline map; where prefixes
+// error messages, such as `column "Rating": map`.
+func compileValueMap(n *config.Node, env *compileEnv, where string, errs *loadErrors) *ValueMap {
 	switch n.Kind {
 	case config.ScalarNode:
 		vm, err := lookupMap(n.Value, env)
 		if err != nil {
-			errs.add(n.Pos, "map: %v", err)
+			errs.add(n.Pos, "%s: %v", where, err)
 			return nil
 		}
 		return vm
 	case config.MapNode:
 		if len(n.Pairs) == 0 {
-			errs.add(n.Pos, "map: the map is empty; list labels and their values, such as {\"😞\": 1, \"😀\": 5}")
+			errs.add(n.Pos, "%s: the map is empty; list labels and their values, such as {\"😞\": 1, \"😀\": 5}", where)
 			return nil
 		}
 		vm := &ValueMap{entries: make(map[string]any, len(n.Pairs))}
@@ -77,17 +79,17 @@ func compileValueMap(n *config.Node, env *compileEnv, errs *loadErrors) *ValueMa
 		for _, p := range n.Pairs {
 			k := foldKey(p.Key.Value)
 			if prev, dup := firstAt[k]; dup {
-				errs.add(p.Key.Pos, "map: %q is the same label as %q at line %d (labels ignore case and surrounding spaces)", p.Key.Value, prev.Value, prev.Pos.Line)
+				errs.add(p.Key.Pos, "%s: %q is the same label as %q at line %d (labels ignore case and surrounding spaces)", where, p.Key.Value, prev.Value, prev.Pos.Line)
 				continue
 			}
 			firstAt[k] = p.Key
 			if p.Value.Kind == config.MapNode || p.Value.Kind == config.SeqNode {
-				errs.add(p.Value.Pos, "map: the value for %q must be a single value, got %s", p.Key.Value, p.Value.Kind)
+				errs.add(p.Value.Pos, "%s: the value for %q must be a single value, got %s", where, p.Key.Value, p.Value.Kind)
 				continue
 			}
 			v, err := literalFromYAML(p.Value.Interface())
 			if err != nil {
-				errs.add(p.Value.Pos, "map: %v", err)
+				errs.add(p.Value.Pos, "%s: %v", where, err)
 				continue
 			}
 			vm.entries[k] = v
@@ -95,7 +97,7 @@ func compileValueMap(n *config.Node, env *compileEnv, errs *loadErrors) *ValueMa
 		}
 		return vm
 	default:
-		errs.add(n.Pos, "map: expected a preset name (%s) or a mapping of labels to values, got %s", strings.Join(PresetNames(), ", "), n.Kind)
+		errs.add(n.Pos, "%s: expected a preset name (%s) or a mapping of labels to values, got %s", where, strings.Join(PresetNames(), ", "), n.Kind)
 		return nil
 	}
 }
@@ -219,4 +221,3 @@ func countStars(s string) (any, bool) {
 	}
 	return num(n), true
 }
-
