@@ -106,8 +106,20 @@ func (a anchor) previous(kind PeriodKind) anchor {
 // bounds returns the first instant of the period anchored at a and of the
 // next one, using calendar arithmetic in loc.
 func (a anchor) bounds(kind PeriodKind, loc *time.Location) (start, end time.Time) {
-	n := a.next(kind)
-	return time.Date(a.year, a.month, a.day, 0, 0, 0, 0, loc), time.Date(n.year, n.month, n.day, 0, 0, 0, 0, loc)
+	return a.midnight(loc), a.next(kind).midnight(loc)
+}
+
+// midnight returns the first instant of the anchor's date in loc. Where a
+// daylight-saving change skips local midnight, time.Date may answer with an
+// instant late on the previous day; the day then starts at the change.
+func (a anchor) midnight(loc *time.Location) time.Time {
+	t := time.Date(a.year, a.month, a.day, 0, 0, 0, 0, loc)
+	if t.Day() != a.day {
+		if _, change := t.ZoneBounds(); !change.IsZero() {
+			return change
+		}
+	}
+	return t
 }
 
 // label names the calendar period anchored at a.

@@ -65,6 +65,8 @@ func TestCalendarPeriods(t *testing.T) {
 		{"berlin fall back repeated hour first pass", berlin, Day, "2026-10-25T02:30:00+02:00", "2026-10-25", "2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", 25},
 		{"new york spring forward day", newYork, Day, "2026-03-08T12:00:00-04:00", "2026-03-08", "2026-03-08T00:00:00-05:00", "2026-03-09T00:00:00-04:00", 23},
 		{"new york fall back day", newYork, Day, "2026-11-01T01:30:00-05:00", "2026-11-01", "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00", 25},
+		{"havana skips midnight: the day starts at the change", "America/Havana", Day, "2026-03-08T12:00:00-04:00", "2026-03-08", "2026-03-08T01:00:00-04:00", "2026-03-09T00:00:00-04:00", 23},
+		{"havana: the evening before the change keeps its day", "America/Havana", Day, "2026-03-07T23:30:00-05:00", "2026-03-07", "2026-03-07T00:00:00-05:00", "2026-03-08T01:00:00-04:00", 24},
 		{"new york late evening is still the local day", newYork, Day, "2026-11-02T04:59:59Z", "2026-11-01", "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00", 25},
 		// ISO weeks start on Monday; their year is the ISO year.
 		{"iso week of 2026-12-31", berlin, Week, "2026-12-31T12:00:00+01:00", "2026-W53", "2026-12-28T00:00:00+01:00", "2027-01-04T00:00:00+01:00", 168},
@@ -240,11 +242,12 @@ func TestCalendarPeriodsTileTime(t *testing.T) {
 }
 
 // TestDayPeriodMatchesLocalDate checks every half hour for two years that
-// an instant's day is its local calendar date, where that date's midnight
-// exists.
+// an instant's day is its local calendar date, in zones whose changes are at
+// 02:00, at 02:00 by half an hour, and at midnight (which time.Date then
+// places on the previous day).
 func TestDayPeriodMatchesLocalDate(t *testing.T) {
 	t.Parallel()
-	for _, zone := range []string{"Europe/Berlin", "America/New_York", "Australia/Lord_Howe"} {
+	for _, zone := range []string{"Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Havana", "America/Santiago", "Asia/Beirut"} {
 		t.Run(zone, func(t *testing.T) {
 			t.Parallel()
 			loc := mustLoad(t, zone)
