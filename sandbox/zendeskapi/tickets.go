@@ -484,7 +484,11 @@ func (s *Server) updateTicketLocked(r *http.Request, in *ticketInput) reply {
 		return notFound()
 	}
 	who, _ := identify(r)
-	if rp, admitted := s.admitTicketUpdate(r, who.user, id); !admitted {
+	limitKey := who.user
+	if who.bearer {
+		limitKey = "bearer:" + who.token
+	}
+	if rp, admitted := s.admitTicketUpdate(r, limitKey, id); !admitted {
 		return rp
 	}
 	if in == nil {
