@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"strconv"
+	"time"
+)
+
+// toMicros stores t as microseconds since the Unix epoch; the zero time is
+// stored as 0. Microseconds keep every time a source may report in range,
+// which nanoseconds do not.
+func toMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros reads a time stored by toMicros, in UTC.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// boolInt stores a boolean as 0 or 1.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// int64sJSON encodes ids as a JSON array for json_each, which passes a whole
+// set to one statement.
+func int64sJSON(ids []int64) string {
+	buf := make([]byte, 0, len(ids)*8+2)
+	buf = append(buf, '[')
+	for i, id := range ids {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, id, 10)
+	}
+	return string(append(buf, ']'))
+}

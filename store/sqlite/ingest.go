@@ -1,0 +1,287 @@
+package sqlite
+
+import (
+	"database/sql"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/surveysync/surveysync/store"
+)
+
+const (
+	sqlInsertResponse = `INSERT INTO responses (source, key, hash, version, submitted_at, received_at, updated_at, payload)
+VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, ?6)
+ON CONFLICT (source, key) DO NOTHING
+RETURNING id`
+
+	sqlFindResponse = `SELECT id, hash, version FROM responses WHERE source = ?1 AND key = ?2`
+
+	sqlUpdateResponse = `UPDATE responses
+SET hash = ?2, version = version + 1, submitted_at = ?3, updated_at = ?4, payload = ?5
+WHERE id = ?1
+RETURNING version`
+
+	sqlInsertDelivery = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
+VALUES (?1, ?2, 'pending', ?3, ?3, ?4)
+ON CONFLICT (response_id, sync) DO NOTHING`
+
+	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag FROM deliveries WHERE response_id = ?1`
+
+	// sqlReopenDelivery turns a delivered delivery into a redelivery: a new
+	// delivery version, so a new delivery key, due now.
+	sqlReopenDelivery = `UPDATE deliveries
+SET state = 'pending', version = version + 1, attempts = 0, uncertain = 0, stale = 0,
+    next_at = ?2, planned_at = ?2, settled_at = 0, class = '', last_error = '', ref = '',
+    redeliver_tag = ?3
+WHERE id = ?1`
+
+	sqlMarkStale = `UPDATE deliveries SET stale = 1 WHERE id = ?1`
+
+	sqlTagDelivery = `UPDATE deliveries SET redeliver_tag = ?2 WHERE id = ?1`
+
+	sqlCountSource = `INSERT INTO source_stats (source, responses, last_ingest) VALUES (?1, ?2, ?3)
+ON CONFLICT (source) DO UPDATE SET responses = responses + excluded.responses,
+    last_ingest = max(last_ingest, excluded.last_ingest)`
+
+	sqlLinkSyncSource = `INSERT INTO sync_sources (sync, source) VALUES (?1, ?2) ON CONFLICT DO NOTHING`
+
+	sqlSaveSourceState = `INSERT INTO source_state (source, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (source, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
+)
+
+// Ingest stores a batch of responses, plans their deliveries and saves
+// source state in one transaction. See store.Store.
+func (s *Store) Ingest(ctx context.Context, batch []store.Incoming, state []store.SourceState) ([]store.IngestResult, error) {
+	if err := validateIngest(batch, state); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	// Hashing is CPU work that needs no lock: do it before taking the
+	// writer.
+	hashes := make([]string, len(batch))
+	for i := range batch {
+		hashes[i] = batch[i].Response.Hash()
+	}
+	at := toMicros(s.now())
+	results := make([]store.IngestResult, len(batch))
+	err := s.inWrite(ctx, func(w *writeTx) error {
+		in := ingester{w: w, at: at, inserted: map[string]int64{}, links: map[[2]string]bool{}}
+		for i := range batch {
+			r, err := in.one(&batch[i], hashes[i])
+			if err != nil {
+				return fmt.Errorf("response %d (%s/%s): %w", i, batch[i].Response.Source, batch[i].Response.Key, err)
+			}
+			results[i] = r
+		}
+		return in.finish(state)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return results, nil
+}
+
+// validateIngest rejects what the ledger cannot store.
+func validateIngest(batch []store.Incoming, state []store.SourceState) error {
+	for i := range batch {
+		r := &batch[i].Response
+		switch {
+		case r.Source == "":
+			return fmt.Errorf("response %d has no source", i)
+		case r.Key == "":
+			return fmt.Errorf("response %d of %s has no key", i, r.Source)
+		}
+		switch batch[i].Policy {
+		case "", store.UpdateLatest, store.UpdateRedeliver, store.UpdateIgnore:
+		default:
+			return fmt.Errorf("response %d (%s/%s): unknown update policy %q", i, r.Source, r.Key, batch[i].Policy)
+		}
+		for _, sync := range batch[i].Syncs {
+			if sync == "" {
+				return fmt.Errorf("response %d (%s/%s): empty sync name", i, r.Source, r.Key)
+			}
+		}
+	}
+	for _, st := range state {
+		if st.Source == "" || st.Name == "" {
+			return fmt.Errorf("source state needs a source and a name (got %q, %q)", st.Source, st.Name)
+		}
+	}
+	return nil
+}
+
+// ingester ingests one batch inside its write transaction.
+type ingester struct {
+	w  *writeTx
+	at int64
+	// inserted counts new responses per source, for source_stats.
+	inserted map[string]int64
+	// links are the (sync, source) pairs seen, for sync_sources.
+	links map[[2]string]bool
+}
+
+// existingDelivery is a delivery row of a response already stored.
+type existingDelivery struct {
+	id        int64
+	state     store.State
+	uncertain bool
+	tag       string
+}
+
+// one ingests one response.
+func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, error) {
+	w, r := in.w, &inc.Response
+	payload := []byte(r.Payload)
+	if payload == nil {
+		payload = []byte{}
+	}
+	if _, ok := in.inserted[r.Source]; !ok {
+		in.inserted[r.Source] = 0
+	}
+	for _, sync := range inc.Syncs {
+		in.links[[2]string{sync, r.Source}] = true
+	}
+
+	var id int64
+	err := w.queryRow(w.s.q.insertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload).Scan(&id)
+	if err == nil {
+		in.inserted[r.Source]++
+		planned, err := in.plan(id, inc.Syncs, inc.RedeliverTag)
+		return store.IngestResult{Outcome: store.Inserted, Version: 1, Planned: planned}, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
+	}
+
+	var storedHash string
+	res := store.IngestResult{Outcome: store.Duplicate}
+	if err := w.queryRow(w.s.q.findResponse, r.Source, r.Key).Scan(&id, &storedHash, &res.Version); err != nil {
+		return res, fmt.Errorf("reading stored response: %w", err)
+	}
+	policy := inc.Policy
+	if policy == "" {
+		policy = store.UpdateLatest
+	}
+	if storedHash != hash {
+		if policy == store.UpdateIgnore {
+			res.Outcome = store.Ignored
+		} else {
+			res.Outcome = store.Updated
+			if err := w.queryRow(w.s.q.updateResponse, id, hash, toMicros(r.SubmittedAt), in.at, payload).Scan(&res.Version); err != nil {
+				return res, fmt.Errorf("updating response: %w", err)
+			}
+		}
+	}
+	if len(inc.Syncs) == 0 {
+		return res, nil
+	}
+	res.Planned, err = in.replan(id, inc, res.Outcome == store.Updated && policy == store.UpdateRedeliver)
+	return res, err
+}
+
+// plan creates a pending delivery of a new response for each sync.
+func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, error) {
+	planned := 0
+	for _, sync := range syncs {
+		res, err := in.w.exec(in.w.s.q.insertDelivery, sync, responseID, in.at, tag)
+		if err != nil {
+			return planned, fmt.Errorf("planning delivery to %s: %w", sync, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			planned++
+		}
+	}
+	return planned, nil
+}
+
+// replan applies an ingest of a response already stored to its deliveries:
+// a sync newly listed gets a delivery; a redelivery (requested, or caused
+// by changed content under UpdateRedeliver) re-opens deliveries already
+// made, and marks stale those whose attempt may have applied old content.
+func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliver bool) (int, error) {
+	w := in.w
+	rows, err := w.query(w.s.q.responseDeliv, responseID)
+	if err != nil {
+		return 0, fmt.Errorf("reading deliveries: %w", err)
+	}
+	existing := map[string]existingDelivery{}
+	for rows.Next() {
+		var d existingDelivery
+		var sync string
+		if err := rows.Scan(&d.id, &sync, &d.state, &d.uncertain, &d.tag); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("reading deliveries: %w", err)
+		}
+		existing[sync] = d
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("reading deliveries: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("reading deliveries: %w", err)
+	}
+
+	planned := 0
+	for _, sync := range inc.Syncs {
+		d, ok := existing[sync]
+		if !ok {
+			n, err := in.plan(responseID, []string{sync}, inc.RedeliverTag)
+			if err != nil {
+				return planned, err
+			}
+			planned += n
+			existing[sync] = existingDelivery{state: store.Pending, tag: inc.RedeliverTag, id: -1}
+			continue
+		}
+		if d.id < 0 {
+			continue // listed twice; planned above
+		}
+		requested := inc.Redeliver && (inc.RedeliverTag == "" || d.tag != inc.RedeliverTag)
+		tag := d.tag
+		if inc.Redeliver {
+			tag = inc.RedeliverTag
+		}
+		switch {
+		case d.state == store.Delivered && (requested || contentRedeliver):
+			if _, err := w.exec(w.s.q.reopenDelivery, d.id, in.at, tag); err != nil {
+				return planned, fmt.Errorf("re-opening delivery to %s: %w", sync, err)
+			}
+			planned++
+		case contentRedeliver && (d.state == store.Sending || (d.state == store.Pending && d.uncertain)):
+			// The old content may be applied: deliver again once settled.
+			if _, err := w.exec(w.s.q.markStale, d.id); err != nil {
+				return planned, fmt.Errorf("marking delivery to %s for redelivery: %w", sync, err)
+			}
+			planned++
+		}
+		if requested && d.state != store.Delivered && d.state != store.Dead && tag != d.tag {
+			// Not made yet: the coming delivery is this run's delivery.
+			if _, err := w.exec(w.s.q.tagDelivery, d.id, tag); err != nil {
+				return planned, fmt.Errorf("tagging delivery to %s: %w", sync, err)
+			}
+		}
+		existing[sync] = existingDelivery{id: -1}
+	}
+	return planned, nil
+}
+
+// finish saves the per-batch bookkeeping and the source state.
+func (in *ingester) finish(state []store.SourceState) error {
+	w := in.w
+	for source, n := range in.inserted {
+		if _, err := w.exec(w.s.q.countSource, source, n, in.at); err != nil {
+			return fmt.Errorf("counting responses of %s: %w", source, err)
+		}
+	}
+	for link := range in.links {
+		if _, err := w.exec(w.s.q.linkSyncSource, link[0], link[1]); err != nil {
+			return fmt.Errorf("linking sync %s to source %s: %w", link[0], link[1], err)
+		}
+	}
+	for _, st := range state {
+		if _, err := w.exec(w.s.q.saveSourceState, st.Source, st.Name, st.Value, in.at); err != nil {
+			return fmt.Errorf("saving %s state %s: %w", st.Source, st.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/surveysync/surveysync/store"
+)
+
+// Stats summarises the ledger from one read snapshot. Counts come from
+// counters kept by triggers and from partial indexes, so its cost does not
+// grow with the backlog or the history. See store.Store.
+func (s *Store) Stats(ctx context.Context, since time.Time) (*store.Stats, error) {
+	st := &store.Stats{}
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var err error
+		if st.Syncs, err = readSyncStats(ctx, tx, since); err != nil {
+			return fmt.Errorf("syncs: %w", err)
+		}
+		if st.Sources, err = readSourceStats(ctx, tx); err != nil {
+			return fmt.Errorf("sources: %w", err)
+		}
+		if st.Pauses, err = readPauses(ctx, tx); err != nil {
+			return fmt.Errorf("pauses: %w", err)
+		}
+		if st.Leases, err = readLeases(ctx, tx, s.now()); err != nil {
+			return fmt.Errorf("leases: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return st, nil
+}
+
+// readSyncStats reads every sync's counts and status.
+func readSyncStats(ctx context.Context, tx *sql.Tx, since time.Time) ([]store.SyncStats, error) {
+	bySync := map[string]*store.SyncStats{}
+	get := func(sync string) *store.SyncStats {
+		ss := bySync[sync]
+		if ss == nil {
+			ss = &store.SyncStats{Sync: sync}
+			bySync[sync] = ss
+		}
+		return ss
+	}
+
+	rows, err := tx.QueryContext(ctx, `SELECT sync, state, uncertain, n FROM delivery_counts WHERE n <> 0`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sync string
+		var state store.State
+		var uncertain bool
+		var n int64
+		if err := rows.Scan(&sync, &state, &uncertain, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ss := get(sync)
+		switch state {
+		case store.Pending:
+			ss.Pending += n
+		case store.Sending:
+			ss.Sending += n
+		case store.Delivered:
+			ss.Delivered += n
+		case store.Dead:
+			ss.Dead += n
+		}
+		if uncertain && (state == store.Pending || state == store.Sending) {
+			ss.Uncertain += n
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT sync, last_success, last_error, last_error_at FROM sync_status`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sync, lastError string
+		var lastSuccess, lastErrorAt int64
+		if err := rows.Scan(&sync, &lastSuccess, &lastError, &lastErrorAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ss := get(sync)
+		ss.LastSuccess, ss.LastError, ss.LastErrorAt = fromMicros(lastSuccess), lastError, fromMicros(lastErrorAt)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+
+	out := make([]store.SyncStats, 0, len(bySync))
+	for _, ss := range bySync {
+		if ss.Pending > 0 {
+			var planned int64
+			err := tx.QueryRowContext(ctx, `SELECT planned_at FROM deliveries
+WHERE state = 'pending' AND sync = ?1 ORDER BY planned_at LIMIT 1`, ss.Sync).Scan(&planned)
+			if err != nil {
+				return nil, fmt.Errorf("oldest pending of %s: %w", ss.Sync, err)
+			}
+			ss.OldestPending = fromMicros(planned)
+		}
+		if since.IsZero() {
+			ss.DeliveredSince = ss.Delivered
+		} else if ss.Delivered > 0 {
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
+WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`, ss.Sync, toMicros(since)).Scan(&ss.DeliveredSince)
+			if err != nil {
+				return nil, fmt.Errorf("delivered since of %s: %w", ss.Sync, err)
+			}
+		}
+		out = append(out, *ss)
+	}
+	slices.SortFunc(out, func(a, b store.SyncStats) int { return strings.Compare(a.Sync, b.Sync) })
+	return out, nil
+}
+
+// readSourceStats reads every source's counts, cursor and rejects.
+func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, error) {
+	bySource := map[string]*store.SourceStats{}
+	get := func(source string) *store.SourceStats {
+		ss := bySource[source]
+		if ss == nil {
+			ss = &store.SourceStats{Source: source}
+			bySource[source] = ss
+		}
+		return ss
+	}
+	queries := []struct {
+		query string
+		scan  func(rows *sql.Rows) error
+	}{
+		{`SELECT source, responses, last_ingest FROM source_stats`, func(rows *sql.Rows) error {
+			var source string
+			var n, last int64
+			if err := rows.Scan(&source, &n, &last); err != nil {
+				return err
+			}
+			ss := get(source)
+			ss.Responses, ss.LastIngest = n, fromMicros(last)
+			return nil
+		}},
+		{`SELECT source, value FROM source_state WHERE name = 'cursor'`, func(rows *sql.Rows) error {
+			var source, value string
+			if err := rows.Scan(&source, &value); err != nil {
+				return err
+			}
+			get(source).Cursor = value
+			return nil
+		}},
+		{`SELECT source, count(*) FROM rejects WHERE replayed_at = 0 GROUP BY source`, func(rows *sql.Rows) error {
+			var source string
+			var n int64
+			if err := rows.Scan(&source, &n); err != nil {
+				return err
+			}
+			get(source).Rejected = n
+			return nil
+		}},
+	}
+	for _, q := range queries {
+		rows, err := tx.QueryContext(ctx, q.query)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			if err := q.scan(rows); err != nil {
+				rows.Close()
+				return nil, err
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]store.SourceStats, 0, len(bySource))
+	for _, ss := range bySource {
+		out = append(out, *ss)
+	}
+	slices.SortFunc(out, func(a, b store.SourceStats) int { return strings.Compare(a.Source, b.Source) })
+	return out, nil
+}
+
+// closeRows closes rows and reports an iteration error.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
+}
