@@ -93,7 +93,8 @@ type NewTicket struct {
 // Options configures a Server. The zero value is a usable emulator that
 // accepts any well-formed credentials.
 type Options struct {
-	// Subdomain is informational; it appears in nothing the emulator checks.
+	// Subdomain is informational: it names the tables on the sandbox page
+	// and is checked nowhere.
 	Subdomain string
 	// Credentials lists the accepted API tokens. When neither Credentials
 	// nor BearerTokens is set, any "email/token:TOKEN" basic credential and

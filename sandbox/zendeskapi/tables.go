@@ -8,8 +8,14 @@ import (
 	"github.com/surveysync/surveysync/sandbox/view"
 )
 
-// tableGroup is the group the Zendesk tables appear under.
-const tableGroup = "Zendesk"
+// tableGroup is the group the Zendesk tables appear under, naming the
+// subdomain when one is configured.
+func (s *Server) tableGroup() string {
+	if s.opts.Subdomain == "" {
+		return "Zendesk"
+	}
+	return "Zendesk · " + s.opts.Subdomain
+}
 
 // maxCell bounds long texts, such as comments, on the sandbox page.
 const maxCell = 120
@@ -25,7 +31,7 @@ func (s *Server) Tables() []view.Table {
 		header = append(header, cmpOr(s.fields[id].Title, "field "+strconv.FormatInt(id, 10)))
 	}
 	header = append(header, "comments", "last comment", "updates")
-	tickets := view.Table{Group: tableGroup, Name: "Tickets", Header: header, Rows: [][]string{}}
+	tickets := view.Table{Group: s.tableGroup(), Name: "Tickets", Header: header, Rows: [][]string{}}
 	for _, id := range s.ticketIDs {
 		tk := s.tickets[id]
 		row := []string{strconv.FormatInt(tk.id, 10), clip(tk.subject), tk.status}
@@ -45,7 +51,7 @@ func (s *Server) Tables() []view.Table {
 	}
 	tickets.Note = fmt.Sprintf("%d tickets, %d created through the API", len(tickets.Rows), s.created)
 
-	users := view.Table{Group: tableGroup, Name: "Users", Header: []string{"id", "name", "email", "external_id", "role"}, Rows: [][]string{}}
+	users := view.Table{Group: s.tableGroup(), Name: "Users", Header: []string{"id", "name", "email", "external_id", "role"}, Rows: [][]string{}}
 	for _, id := range s.userIDs {
 		u := s.users[id]
 		users.Rows = append(users.Rows, []string{strconv.FormatInt(u.id, 10), u.name, u.email, u.externalID, u.role})
