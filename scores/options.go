@@ -45,8 +45,8 @@ func (o Options) normalised() (Options, error) {
 		o.Location = time.UTC
 	}
 	var errs []error
-	if !validKind(o.Period) {
-		errs = append(errs, fmt.Errorf("period %q is unknown: want day, week, month, quarter, year, rolling or all", o.Period))
+	if _, err := ParsePeriodKind(string(o.Period)); err != nil {
+		errs = append(errs, err)
 	}
 	if o.Period == Rolling {
 		if o.RollingDays <= 0 {

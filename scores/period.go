@@ -185,6 +185,15 @@ func intervalLabel(start, end time.Time) string {
 	return start.Format(time.RFC3339) + "/" + end.Format(time.RFC3339)
 }
 
+// ParsePeriodKind reads a period kind as configuration files write it:
+// day, week, month, quarter, year, rolling or all.
+func ParsePeriodKind(s string) (PeriodKind, error) {
+	if kind := PeriodKind(s); validKind(kind) {
+		return kind, nil
+	}
+	return "", fmt.Errorf("period %q is unknown: want day, week, month, quarter, year, rolling or all", s)
+}
+
 // validKind reports whether kind is a known period kind.
 func validKind(kind PeriodKind) bool {
 	switch kind {
