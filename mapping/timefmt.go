@@ -247,6 +247,15 @@ func parseTime(v any, zone *time.Location, input *timeFormat) (t time.Time, date
 const unixThresholdMS = 1e11
 
 func unixTime(s string) (time.Time, bool, error) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+		switch {
+		case n >= unixThresholdMS*1000 || n <= -unixThresholdMS*1000:
+			return time.Time{}, false, fmt.Errorf("%s is out of range for a Unix time", s)
+		case n >= unixThresholdMS || n <= -unixThresholdMS:
+			return time.UnixMilli(n).UTC(), false, nil
+		}
+		return time.Unix(n, 0).UTC(), false, nil
+	}
 	f, ok := parseNumber(s)
 	if !ok {
 		return time.Time{}, false, fmt.Errorf("%q is not a number of seconds", s)
