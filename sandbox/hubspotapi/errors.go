@@ -81,11 +81,6 @@ func writeError(w http.ResponseWriter, status int, category, message string, det
 	})
 }
 
-// writeNotFound answers a read or update of an object that does not exist.
-func writeNotFound(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, categoryNotFound, "resource not found")
-}
-
 // writeRateLimited answers a request refused by the rate-limit policy.
 func writeRateLimited(w http.ResponseWriter, policy, message string) {
 	writeJSON(w, http.StatusTooManyRequests, rateLimitError{
