@@ -332,8 +332,24 @@ func needsQuotes(title string) bool {
 			return true
 		}
 	}
-	_, cellLike := parseCells(title)
-	return cellLike
+	if _, isRange := parseCells(title); isRange {
+		return true
+	}
+	// Google also quotes names like "tab01" that read as a cell once
+	// leading zeros are ignored.
+	letters := 0
+	for letters < len(title) && isLetter(title[letters]) {
+		letters++
+	}
+	if letters == 0 || letters > 3 || letters == len(title) {
+		return false
+	}
+	for i := letters; i < len(title); i++ {
+		if !isDigit(title[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatA1 writes r in A1 notation, quoting the sheet title when needed.

@@ -258,12 +258,13 @@ func deleteSheet(ss *spreadsheet, id int64) *apiError {
 // updateSheetProperties applies the fields the mask selects and the
 // request sets; selected fields the request leaves out are kept.
 func (s *Server) updateSheetProperties(ss *spreadsheet, p sheetPropsIn, mask maskNode) *apiError {
-	if p.SheetID == nil {
-		return badRequest("properties.sheetId is required")
+	var id int64 // absent means 0, as clients omit zero values
+	if p.SheetID != nil {
+		id = *p.SheetID
 	}
-	sh := ss.sheetByID(*p.SheetID)
+	sh := ss.sheetByID(id)
 	if sh == nil {
-		return badRequest("No grid with id: %d", *p.SheetID)
+		return badRequest("No grid with id: %d", id)
 	}
 	if p.Title != nil && mask.wants("title") {
 		if e := checkTitle(ss, sh, *p.Title); e != nil {
