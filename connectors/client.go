@@ -103,8 +103,8 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{Transport: paced, Timeout: o.Timeout}
 	rc.RetryMax = o.RetryMax
-	rc.RetryWaitMin = 500 * time.Millisecond
-	rc.RetryWaitMax = 8 * time.Second
+	rc.RetryWaitMin = 100 * time.Millisecond
+	rc.RetryWaitMax = 5 * time.Second
 	rc.CheckRetry = CheckRetry
 	rc.Backoff = backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler

@@ -26,6 +26,7 @@ type Bucket struct {
 	name    string
 	limiter *rate.Limiter
 	now     func() time.Time
+	base    time.Duration
 	maxWait time.Duration
 
 	mu      sync.Mutex
@@ -45,6 +46,7 @@ func NewBucket(name string, n int, per time.Duration, burst int) *Bucket {
 		name:    name,
 		limiter: lim,
 		now:     time.Now,
+		base:    time.Second,
 		maxWait: DefaultMaxBackoff,
 		rnd:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
@@ -84,12 +86,25 @@ func (b *Bucket) Throttled(retryAfter time.Duration) time.Duration {
 		d = min(retryAfter, MaxRetryAfter)
 	} else {
 		b.strikes++
-		d = Backoff(b.strikes, time.Second, b.maxWait, b.rnd)
+		d = Backoff(b.strikes, b.base, b.maxWait, b.rnd)
 	}
 	if until := b.now().Add(d); until.After(b.until) {
 		b.until = until
 	}
 	return b.until.Sub(b.now())
+}
+
+// SetThrottleBackoff sets the first wait after a throttle that names no
+// wait (default 1s) and its cap (default 64s).
+func (b *Bucket) SetThrottleBackoff(base, limit time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if base > 0 {
+		b.base = base
+	}
+	if limit > 0 {
+		b.maxWait = limit
+	}
 }
 
 // OK records a successful answer, which resets the backoff.
@@ -110,8 +125,9 @@ func (b *Bucket) PausedUntil() time.Time {
 }
 
 // Backoff returns the truncated exponential backoff for the nth consecutive
-// failure (n ≥ 1): base·2^(n−1) capped at limit, plus up to one second of
-// jitter, the algorithm Google documents for its APIs. rnd may be nil.
+// failure (n ≥ 1): base·2^(n−1) capped at limit, plus random jitter of up to
+// one second (or of up to base, when base is shorter), the algorithm Google
+// documents for its APIs. rnd may be nil.
 func Backoff(n int, base, limit time.Duration, rnd *rand.Rand) time.Duration {
 	if n < 1 {
 		n = 1
@@ -121,11 +137,15 @@ func Backoff(n int, base, limit time.Duration, rnd *rand.Rand) time.Duration {
 		d *= 2
 	}
 	d = min(d, limit)
-	jitter := time.Duration(0)
-	if rnd != nil {
-		jitter = time.Duration(rnd.Int64N(int64(time.Second)))
-	} else {
-		jitter = time.Duration(rand.Int64N(int64(time.Second)))
+	span := int64(min(base, time.Second))
+	if span <= 0 {
+		return d
 	}
-	return d + jitter
+	var jitter int64
+	if rnd != nil {
+		jitter = rnd.Int64N(span)
+	} else {
+		jitter = rand.Int64N(span)
+	}
+	return d + time.Duration(jitter)
 }

@@ -33,6 +33,9 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// RateLimit paces requests: at most Requests per Per. Default none.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// ThrottleBackoff is the first wait after a 429 that names no
+	// Retry-After; it doubles on each further 429, up to 64s. Default 1s.
+	ThrottleBackoff time.Duration `yaml:"throttle_backoff"`
 	// Concurrency is how many requests are in flight at once for mappings
 	// that send one request per response. Default 4.
 	Concurrency int `yaml:"concurrency"`
@@ -65,6 +68,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		IdempotencyHeader: "Idempotency-Key",
 		Timeout:           30 * time.Second,
+		ThrottleBackoff:   time.Second,
 		Concurrency:       4,
 		Status: StatusClasses{
 			Success: []string{"2xx"},

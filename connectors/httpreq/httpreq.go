@@ -73,6 +73,7 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	} else {
 		bucket = deps.Clients.Bucket("http:"+name, 0, 0, 1)
 	}
+	bucket.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
 	client := deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Bucket: bucket, Header: h})
 	return &Destination{name: name, cfg: cfg, base: base, client: client, now: deps.Clock()}, nil
 }

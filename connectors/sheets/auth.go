@@ -1,0 +1,99 @@
+package sheets
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+
+	"github.com/surveysync/surveysync/config"
+)
+
+// identity is who the destination acts as: its token source (nil for an
+// unauthenticated sandbox), a stable id for the quota buckets and the
+// dispatch lease (never a secret), and the service account's email for
+// messages that ask to share the spreadsheet with it.
+type identity struct {
+	tokens oauth2.TokenSource
+	id     string
+	email  string
+}
+
+// credentialFile holds the fields of a credentials JSON that matter here.
+type credentialFile struct {
+	Type         string `json:"type"`
+	ClientEmail  string `json:"client_email"`
+	ClientID     string `json:"client_id"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// resolveIdentity builds the credential. ctx carries the HTTP client used
+// for token requests and must outlive the destination.
+func resolveIdentity(ctx context.Context, cfg *Config) (identity, error) {
+	switch {
+	case cfg.ADC:
+		creds, err := google.FindDefaultCredentials(ctx, cfg.Scopes...)
+		if err != nil {
+			return identity{}, fmt.Errorf("adc: no Application Default Credentials found (set GOOGLE_APPLICATION_CREDENTIALS or run gcloud auth application-default login): %w", err)
+		}
+		id := identity{tokens: creds.TokenSource, id: "adc"}
+		if len(creds.JSON) > 0 {
+			var f credentialFile
+			if json.Unmarshal(creds.JSON, &f) == nil {
+				id.id, id.email = fileID(f), f.ClientEmail
+			}
+		}
+		return id, nil
+	case cfg.Credentials.IsSet():
+		return fromSecret(ctx, cfg.Credentials, cfg.Scopes)
+	default:
+		// An endpoint without credentials: the sandbox or a proxy that
+		// authenticates by itself.
+		u, _ := url.Parse(cfg.endpoint())
+		return identity{id: "anonymous@" + u.Host}, nil
+	}
+}
+
+// fromSecret reads a service-account key or an authorized-user file.
+func fromSecret(ctx context.Context, s config.Secret, scopes []string) (identity, error) {
+	text, err := s.Resolve()
+	if err != nil {
+		return identity{}, fmt.Errorf("credentials: %w", err)
+	}
+	var f credentialFile
+	if err := json.Unmarshal([]byte(text), &f); err != nil {
+		// Never quote the content: it is a secret.
+		return identity{}, fmt.Errorf("credentials: %s does not hold JSON; it must be a service-account key or an authorized-user file downloaded from Google", s)
+	}
+	var typ google.CredentialsType
+	switch f.Type {
+	case string(google.ServiceAccount):
+		typ = google.ServiceAccount
+	case string(google.AuthorizedUser):
+		typ = google.AuthorizedUser
+	case "":
+		return identity{}, fmt.Errorf("credentials: %s has no \"type\"; it must be a service-account key (\"type\": \"service_account\") or an authorized-user file (\"type\": \"authorized_user\")", s)
+	default:
+		return identity{}, fmt.Errorf("credentials: %s is of type %q; only service_account and authorized_user files are accepted (use adc: true for other kinds)", s, f.Type)
+	}
+	creds, err := google.CredentialsFromJSONWithType(ctx, []byte(text), typ, scopes...)
+	if err != nil {
+		return identity{}, fmt.Errorf("credentials: %s: %w", s, err)
+	}
+	return identity{tokens: creds.TokenSource, id: fileID(f), email: f.ClientEmail}, nil
+}
+
+// fileID names a credential without revealing it: a service account by its
+// email, a user by a short hash of its refresh token.
+func fileID(f credentialFile) string {
+	if f.ClientEmail != "" {
+		return f.ClientEmail
+	}
+	sum := sha256.Sum256([]byte(f.ClientID + "\x00" + f.RefreshToken))
+	return "user-" + hex.EncodeToString(sum[:6])
+}
