@@ -115,6 +115,7 @@ The configuration is read from --config, else $SURVEYSYNC_CONFIG, else ./surveys
 		newPreviewCommand(g),
 		newStatusCommand(g),
 		newReplayCommand(g),
+		newSandboxCommand(g),
 		newVersionCommand(g),
 	)
 	for _, c := range root.Commands() {
