@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/surveysync/surveysync/config"
 )
@@ -96,6 +97,11 @@ func (b *bodyNode) render(in *Input, collect func(*RenderError)) (any, bool, err
 		}
 		if v == omitted {
 			return nil, false, nil
+		}
+		if s, ok := v.(string); ok && !utf8.ValidString(s) {
+			// JSON can only carry valid UTF-8: each run of bad bytes becomes
+			// one U+FFFD here, rather than one per byte in json.Marshal.
+			return strings.ToValidUTF8(s, "\uFFFD"), true, nil
 		}
 		return jsonReady(v), true, nil
 	case bodyObject:
