@@ -9,7 +9,7 @@ import (
 
 func TestTimeFormat(t *testing.T) {
 	t.Parallel()
-	at := time.Date(2024, 3, 5, 7, 8, 9, 45e6, time.FixedZone("", -(4*3600 + 30*60)))
+	at := time.Date(2024, 3, 5, 7, 8, 9, 45e6, time.FixedZone("", -(4*3600+30*60)))
 	tests := []struct {
 		format, want string
 	}{
