@@ -1,0 +1,35 @@
+package sheets
+
+import (
+	"context"
+
+	"github.com/surveysync/surveysync/mapping"
+)
+
+// Probe tells whether a paused destination can take the sync's rows again:
+// the spreadsheet can be read, the tab is found (or would be created), its
+// header row matches the mapping, and the workbook has room for a row. It
+// changes nothing and costs two or three reads.
+func (d *Destination) Probe(ctx context.Context, sync string, m *mapping.Mapping) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	spec := m.Sheet()
+	if spec == nil {
+		return nil
+	}
+	st := d.stateFor(spec.Tab)
+	if st.known {
+		// Read every tab's size afresh: the pause may be the cell limit.
+		if err := d.loadBook(ctx); err != nil {
+			return err
+		}
+	}
+	st, _, err := d.prepare(ctx, spec, d.options(spec), false)
+	if err != nil {
+		return err
+	}
+	if !st.known {
+		return nil
+	}
+	return d.budget(st, 1)
+}
