@@ -93,6 +93,15 @@ type Definition struct {
 // Definition.Negative in Go code.
 func Threshold(v float64) *float64 { return &v }
 
+// clonePtr returns a pointer to a copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
 // FieldError is one problem with one key of a Definition. Validate joins
 // them with errors.Join so that every problem is reported at once; the
 // config package can use Field to point at the offending line.
@@ -108,8 +117,12 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // WithDefaults returns a copy of d with every unset key that has a default
-// filled in. It never fails; Validate reports what is still missing.
+// filled in. The copy shares no pointers with d. It never fails; Validate
+// reports what is still missing.
 func (d Definition) WithDefaults() Definition {
+	d.Positive = clonePtr(d.Positive)
+	d.Negative = clonePtr(d.Negative)
+	d.HighIsGood = clonePtr(d.HighIsGood)
 	switch d.Metric {
 	case CSAT:
 		if d.Variant == "" {

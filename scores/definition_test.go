@@ -266,3 +266,20 @@ func TestParseScale(t *testing.T) {
 		})
 	}
 }
+
+func TestAccumulatorKeepsItsOwnThresholds(t *testing.T) {
+	t.Parallel()
+	positive := 9.0
+	def := Definition{Metric: NPS, Positive: &positive}
+	a, err := NewAccumulator(def, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	positive = 7 // the caller reuses its variable
+	if err := a.Add(Observation{At: noon, Value: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.Results()[0]; r.Positive != 0 || r.Neutral != 1 {
+		t.Errorf("an 8 counted as %d promoters, %d passives after the caller changed its threshold", r.Positive, r.Neutral)
+	}
+}
