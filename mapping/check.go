@@ -9,7 +9,8 @@ import (
 // Check renders a sample response through the mapping, as validate --sample
 // does, and reports every problem at its place in the mapping file instead of
 // stopping at the first: each missing field, failed conversion and unknown
-// value. Filter fields the sample lacks are reported as warnings. A request
+// value. Filter fields the sample lacks, and a sample the filter turns away,
+// are reported as warnings. A request
 // body that would not marshal to JSON is an error.
 func (m *Mapping) Check(in *Input) config.ErrorList {
 	var out config.ErrorList
@@ -20,6 +21,11 @@ func (m *Mapping) Check(in *Input) config.ErrorList {
 		return config.ErrorList{config.Errorf(config.Pos{File: m.file}, "sample response: %v", err)}
 	}
 	out = append(out, m.filter.check(in)...)
+	if ok, err := m.filter.Match(in); err == nil && !ok {
+		w := config.Errorf(m.filterPos, "filter: the sample response does not pass the filter, so it would not be delivered")
+		w.Warning = true
+		out = append(out, w)
+	}
 	switch {
 	case m.sheet != nil:
 		m.sheet.render(in, collect)

@@ -33,11 +33,12 @@ func (k Kind) String() string {
 
 // Mapping is a compiled mapping file. It is safe for concurrent use.
 type Mapping struct {
-	file   string
-	kind   Kind
-	filter *Filter
-	sheet  *sheetMapping
-	req    *requestMapping
+	file      string
+	kind      Kind
+	filter    *Filter
+	filterPos config.Pos
+	sheet     *sheetMapping
+	req       *requestMapping
 }
 
 // Load reads and compiles a mapping file. Every mistake in it is reported at
@@ -82,6 +83,7 @@ func Parse(file string, src []byte) (*Mapping, error) {
 	}
 	env := &compileEnv{maps: compileNamedMaps(root.Get("maps"), &errs)}
 	m.filter = compileFilter(root.Get("filter"), env, &errs)
+	m.filterPos = keyPos(root, "filter")
 
 	columns, request := root.Get("columns"), root.Get("request")
 	switch {

@@ -317,6 +317,7 @@ columns:
 `)
 	errs := m.Check(testInput(t, `{"rating": "great", "mood": "🦄", "fine": 1}`))
 	want := []string{
+		`m.yaml:1:1: filter: the sample response does not pass the filter, so it would not be delivered`,
 		`m.yaml:2:13: filter: field channel is missing from the response; the condition treats it as missing`,
 		`m.yaml:7:10: column "Email": field contact.email is missing from the response`,
 		`m.yaml:8:19: column "Rating": "great" is not a number`,
@@ -329,7 +330,7 @@ columns:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Check (-want +got):\n%s", diff)
 	}
-	if !errs[0].Warning || errs[1].Warning || errs.Err() == nil {
+	if !errs[0].Warning || !errs[1].Warning || errs[2].Warning || errs.Err() == nil {
 		t.Errorf("warning flags wrong: %+v", errs)
 	}
 
