@@ -153,8 +153,8 @@ func (s *Server) DeleteSheet(spreadsheetID, title string) error {
 }
 
 // SetRow replaces a whole row as if a person typed the values
-// (USER_ENTERED); nil or "" leaves a cell empty and cells past the values
-// are cleared. Use it to simulate someone editing headers: swapping two,
+// (USER_ENTERED): strings are parsed, Go numbers and booleans kept; nil or
+// "" leaves a cell empty and cells past the values are cleared. Use it to simulate someone editing headers: swapping two,
 // deleting one, or adding a row by hand.
 func (s *Server) SetRow(spreadsheetID, tab string, row int, values []any) error {
 	s.mu.Lock()
@@ -168,7 +168,7 @@ func (s *Server) SetRow(spreadsheetID, tab string, row int, values []any) error 
 	}
 	cells := make([]cell, len(values))
 	for i, v := range values {
-		c, skip, err := parseInput(v, inputUserEntered)
+		c, skip, err := parseInput(jsonValue(v), inputUserEntered)
 		if err != nil {
 			return fmt.Errorf("set row %d column %d: %w", row, i, err)
 		}
@@ -296,6 +296,27 @@ func (s *Server) Spreadsheets() []SpreadsheetInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// jsonValue turns Go numbers into the float64 a JSON body would carry.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint:
+		return float64(x)
+	case uint32:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
 }
 
 func ptr[T any](v T) *T { return &v }

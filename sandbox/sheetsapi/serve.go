@@ -216,14 +216,18 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// writeInjectedTooMany answers an injected 429 the way a per-user write
-// quota rejection looks.
+// writeInjectedTooMany answers an injected 429 the way a per-user quota
+// rejection looks, for the read or write bucket of the request.
 func (s *Server) writeInjectedTooMany(w http.ResponseWriter, retryAfter time.Duration) {
+	write := true
 	if rec, ok := w.(*recorder); ok {
 		s.note(rec.entry, func(e *LogEntry) { e.Fault = FaultTooMany; e.HandlerStatus = http.StatusTooManyRequests })
+		if rec.state != nil && rec.state.route != nil {
+			write = rec.state.route.write
+		}
 	}
 	writeRetryAfter(w, retryAfter)
-	e := errQuota(quotaKindFor(true, true), s.currentWriteUserLimit(), s.opts.ProjectNumber)
+	e := errQuota(quotaKindFor(write, true), s.userLimit(write), s.opts.ProjectNumber)
 	writeJSON(w, nil, e.Code, errorBody{e})
 }
 
@@ -239,11 +243,16 @@ func (s *Server) writeInjectedServerError(w http.ResponseWriter, status int) {
 	writeJSON(w, nil, e.Code, errorBody{e})
 }
 
-func (s *Server) currentWriteUserLimit() int {
+// userLimit is the per-user limit quoted in injected 429s.
+func (s *Server) userLimit(write bool) int {
 	s.quota.mu.Lock()
 	defer s.quota.mu.Unlock()
-	if s.quota.limits.WritePerUser > 0 {
-		return s.quota.limits.WritePerUser
+	n := s.quota.limits.ReadPerUser
+	if write {
+		n = s.quota.limits.WritePerUser
+	}
+	if n > 0 {
+		return n
 	}
 	return DefaultPerUserPerMinute
 }

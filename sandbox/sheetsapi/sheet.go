@@ -40,6 +40,20 @@ func (s *sheet) at(row, col int) cell {
 	return s.rows[row][col]
 }
 
+// reserve makes row exist in storage with room for width cells, so a row
+// written cell by cell is allocated once.
+func (s *sheet) reserve(row, width int) {
+	if row >= len(s.rows) {
+		s.rows = slices.Grow(s.rows, row+1-len(s.rows))
+		s.rows = s.rows[:row+1]
+	}
+	if r := s.rows[row]; cap(r) < width {
+		grown := make([]cell, len(r), width)
+		copy(grown, r)
+		s.rows[row] = grown
+	}
+}
+
 // set stores c, growing the stored rows as needed. Callers check grid bounds.
 func (s *sheet) set(row, col int, c cell) {
 	if c.empty() {

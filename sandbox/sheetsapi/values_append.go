@@ -7,8 +7,10 @@ package sheetsapi
 //     anchor: the area runs from it to the end of the sheet.
 //  2. The table starts at the first row (top-down) with data in the area's
 //     columns and continues, even past the area's last row, until a row
-//     with no data in those columns. Its columns run from the leftmost to
-//     the rightmost non-empty cell of those rows (within the area).
+//     with no data in those columns. In each of its rows the table spans
+//     the run of adjacent non-empty cells around that data, so "Tab!A:A"
+//     finds a table spanning A:E, while a table beyond an empty column
+//     stays separate.
 //  3. Values are written from the row after the table, starting at the
 //     table's first column; with no table, at the area's top-left cell.
 //  4. INSERT_ROWS inserts one grid row per appended row at that point,

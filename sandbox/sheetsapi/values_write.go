@@ -83,6 +83,9 @@ func makeBlock(values [][]any, major string, mode inputMode, prefix string) (blo
 // have checked the grid bounds.
 func (b block) write(sh *sheet, r0, c0 int) {
 	for i, row := range b.rows {
+		if len(row) > 0 {
+			sh.reserve(r0+i, c0+len(row))
+		}
 		for j, c := range row {
 			if c.kind != kindSkip {
 				sh.set(r0+i, c0+j, c)
