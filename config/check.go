@@ -16,32 +16,31 @@ import (
 // settings and mapping files are checked by their own packages.
 func (c *Config) check() ErrorList {
 	var errs ErrorList
-	top := Pos{File: c.Path, Line: 1, Col: 1}
 
 	if _, _, err := c.StoreDriver(); err != nil {
-		errs = append(errs, &Error{Pos: top, Msg: err.Error()})
+		errs = append(errs, &Error{Pos: c.At("store"), Msg: err.Error()})
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, Errorf(top, "listen %q: want host:port, such as 127.0.0.1:8080", c.Listen))
+		errs = append(errs, Errorf(c.At("listen"), "listen %q: want host:port, such as 127.0.0.1:8080", c.Listen))
 	}
 	switch c.Log.Level {
 	case "", "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, Errorf(top, "log.level %q: want debug, info, warn or error", c.Log.Level))
+		errs = append(errs, Errorf(c.At("log", "level"), "log.level %q: want debug, info, warn or error", c.Log.Level))
 	}
 	switch c.Log.Format {
 	case "", "json", "text":
 	default:
-		errs = append(errs, Errorf(top, "log.format %q: want json or text", c.Log.Format))
+		errs = append(errs, Errorf(c.At("log", "format"), "log.format %q: want json or text", c.Log.Format))
 	}
 	if c.Dispatch.BatchSize < 1 {
-		errs = append(errs, Errorf(top, "dispatch.batch_size must be at least 1"))
+		errs = append(errs, Errorf(c.At("dispatch", "batch_size"), "dispatch.batch_size must be at least 1"))
 	}
 	if c.Dispatch.BackoffMax < c.Dispatch.BackoffMin {
-		errs = append(errs, Errorf(top, "dispatch.backoff_max (%s) is shorter than dispatch.backoff_min (%s)", c.Dispatch.BackoffMax, c.Dispatch.BackoffMin))
+		errs = append(errs, Errorf(c.At("dispatch", "backoff_max"), "dispatch.backoff_max (%s) is shorter than dispatch.backoff_min (%s)", c.Dispatch.BackoffMax, c.Dispatch.BackoffMin))
 	}
 	if c.Dispatch.Lease < time.Second {
-		errs = append(errs, Errorf(top, "dispatch.lease must be at least 1s"))
+		errs = append(errs, Errorf(c.At("dispatch", "lease"), "dispatch.lease must be at least 1s"))
 	}
 	if c.Console.Token.IsSet() {
 		if err := c.Console.Token.Check(); err != nil {

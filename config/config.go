@@ -44,6 +44,24 @@ type Config struct {
 	Syncs []Sync `yaml:"syncs"`
 	// Scores are summary-score jobs run on a schedule.
 	Scores []ScoreJob `yaml:"scores"`
+
+	// root is the file as written, for positions in later checks.
+	root *Node
+}
+
+// At returns the position of the value at the given key path, such as
+// At("dispatch", "lease"), or the closest enclosing position known.
+func (c *Config) At(keys ...string) Pos {
+	pos := Pos{File: c.Path, Line: 1, Col: 1}
+	n := c.root
+	for _, k := range keys {
+		n = n.Get(k)
+		if n == nil {
+			return pos
+		}
+		pos = n.Pos
+	}
+	return pos
 }
 
 // Console configures the ops console.
@@ -308,6 +326,7 @@ func LoadBytes(path string, src []byte) (*Config, ErrorList) {
 		errs = append(errs, Errorf(Pos{File: path, Line: 1, Col: 1}, "the configuration is empty"))
 		return cfg, errs
 	}
+	cfg.root = root
 	errs.Add(root.Pos, Decode(root, cfg))
 	errs = append(errs, cfg.check()...)
 	errs.Sort()
