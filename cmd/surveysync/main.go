@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
@@ -85,7 +86,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // isCobraUsage recognises cobra's own argument and flag errors.
 func isCobraUsage(err error) bool {
 	var ue *usageFlagError
-	return errors.As(err, &ue)
+	return errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 type usageFlagError struct{ err error }

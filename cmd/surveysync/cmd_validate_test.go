@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the command line in-process and returns its output and exit status.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = execute(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestValidateEveryExample(t *testing.T) {
+	t.Parallel()
+	configs, err := filepath.Glob("../../examples/*/surveysync.yaml")
+	if err != nil || len(configs) == 0 {
+		t.Fatalf("no example configurations found: %v", err)
+	}
+	for _, cfg := range configs {
+		t.Run(filepath.Base(filepath.Dir(cfg)), func(t *testing.T) {
+			t.Parallel()
+			_, stderr, code := run(t, "validate", "--config", cfg)
+			if code != exitOK {
+				t.Errorf("validate exited %d:\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryMistakeInEveryFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"surveysync.yaml": `sources:
+  hook:
+    type: webhook
+    path: /hooks/x
+    auth: {token: {header: X-Token, value: "${env:VALIDATE_TEST_TOKEN}"}}
+    key: id
+destinations:
+  out:
+    type: http
+    endpoint: http://127.0.0.1:9/
+    concurency: 4
+syncs:
+  - {source: hook, mapping: mappings/out.yaml, to: out}
+`,
+		"mappings/out.yaml": `request:
+  method: POTS
+  path: /effects
+  body:
+    score: "{{ score | lowr }}"
+`,
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, stderr, code := run(t, "validate", "--config", filepath.Join(dir, "surveysync.yaml"))
+	if code != exitFailure {
+		t.Fatalf("validate exited %d, want 1:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"surveysync.yaml:11:5: destinations.out: unknown key \"concurency\"; did you mean \"concurrency\"?",
+		"mappings/out.yaml:2:11:",
+		"mappings/out.yaml:5:12:",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("missing %q in:\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(stderr, "\n"); n < 4 {
+		t.Errorf("expected three errors, a warning and a summary, got:\n%s", stderr)
+	}
+	t.Logf("validate printed:\n%s", stderr)
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"validate", "--no-such-flag"},
+		{"nonsense"},
+		{"preview"},
+		{"replay"},
+		{"status", "extra-arg"},
+	} {
+		if _, stderr, code := run(t, args...); code != exitUsage {
+			t.Errorf("%v exited %d, want 2:\n%s", args, code, stderr)
+		}
+	}
+}
