@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -85,10 +86,13 @@ func (e encoder) value(v survey.Value, userEnteredCol, clear bool) (any, error) 
 
 // text encodes a text cell, enforcing the cell limit.
 func (e encoder) text(s string, userEnteredCol bool) (any, error) {
-	if len(s) > mapping.MaxCellChars {
-		if n := utf16Len(s); n > mapping.MaxCellChars {
+	// A mapping cuts text to the cell limit when it renders a row (without
+	// a marker), so text that reaches the limit, give or take a character
+	// pair split, was cut there.
+	if len(s) >= mapping.MaxCellChars-1 {
+		if n := utf16Len(s); n >= mapping.MaxCellChars-1 && !strings.HasSuffix(s, TruncationMarker) {
 			if e.longText == mapping.LongTextDeadLetter {
-				return nil, fmt.Errorf("%w: %d characters, the limit is %d (set long_text: truncate to cut it instead)", errLongText, n, mapping.MaxCellChars)
+				return nil, fmt.Errorf("%w: %d characters or more, the limit is %d (set long_text: truncate to cut it instead)", errLongText, n, mapping.MaxCellChars)
 			}
 			s = truncate(s, mapping.MaxCellChars)
 		}

@@ -327,7 +327,7 @@ func (d *Destination) readHead(ctx context.Context, st *tabState, spec *mapping.
 // getHead reads rows 1–2 of the tab titled title, with its properties.
 func (d *Destination) getHead(ctx context.Context, title string) (headRows, sheetMeta, error) {
 	ss, err := d.svc.Spreadsheets.Get(d.id).
-		Ranges(quoteTitle(title)+"!1:2").
+		Ranges(quoteTitle(title) + "!1:2").
 		Fields("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),data(rowData(values(userEnteredValue))))").
 		Context(ctx).Do()
 	if err != nil {
