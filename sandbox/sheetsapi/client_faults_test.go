@@ -196,3 +196,40 @@ func TestLogRecordsRequests(t *testing.T) {
 		t.Errorf("after ResetLog: %d entries", n)
 	}
 }
+
+// TestClientMixedDropFaults checks that, with both apply-then-reset and
+// apply-then-timeout configured, the log names each fault as the injector
+// drew it.
+func TestClientMixedDropFaults(t *testing.T) {
+	t.Parallel()
+	inj := fault.New(fault.Config{ApplyThenReset: 0.5, ApplyThenTimeout: 0.5, Hold: 150 * time.Millisecond, Seed: 11})
+	e := newEnv(t, Options{Faults: inj})
+	id := e.srv.CreateSpreadsheet("S")
+	const n = 8
+	for i := range n {
+		if err := appendKeys(e, e.ctx, e.svc, id, "k"); err == nil {
+			t.Fatalf("append %d got an answer through a dropped connection", i)
+		}
+	}
+	counts := map[string]int{}
+	for _, le := range e.srv.Log() {
+		if !le.Applied || le.Status != 0 || !le.Done {
+			t.Errorf("entry %+v: want applied, unanswered, done", le)
+		}
+		counts[le.Fault]++
+	}
+	st := inj.Stats()
+	want := map[string]int{}
+	if st.AppliedThenReset > 0 {
+		want[FaultApplyThenReset] = int(st.AppliedThenReset)
+	}
+	if st.AppliedThenHeld > 0 {
+		want[FaultApplyThenTimeout] = int(st.AppliedThenHeld)
+	}
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Errorf("faults in the log vs the injector's counts (-want +got):\n%s", diff)
+	}
+	if len(e.srv.Values(id, "Sheet1")) != n {
+		t.Errorf("rows = %d, want %d (every dropped append was applied)", len(e.srv.Values(id, "Sheet1")), n)
+	}
+}

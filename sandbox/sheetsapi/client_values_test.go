@@ -375,3 +375,17 @@ func TestClientEncodedVerbAndRange(t *testing.T) {
 		t.Errorf("GET on :append = %d, want 404", res.StatusCode)
 	}
 }
+
+func TestClientCellCharacterLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	id := e.srv.CreateSpreadsheet("S")
+	ok := strings.Repeat("é", MaxCellChars)
+	if _, err := e.svc.Spreadsheets.Values.Append(id, "Sheet1", &sheets.ValueRange{Values: [][]any{{ok}}}).ValueInputOption("RAW").Context(e.ctx).Do(); err != nil {
+		t.Fatalf("50,000 characters: %v", err)
+	}
+	_, err := e.svc.Spreadsheets.Values.Append(id, "Sheet1", &sheets.ValueRange{Values: [][]any{{ok + "x"}}}).ValueInputOption("RAW").Context(e.ctx).Do()
+	if gerr := apiErr(t, err, http.StatusBadRequest); gerr.Message != "Your input contains more than the maximum of 50000 characters in a single cell." {
+		t.Errorf("message = %q", gerr.Message)
+	}
+}

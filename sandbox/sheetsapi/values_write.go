@@ -6,7 +6,11 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// MaxCellChars is the most characters one cell may hold.
+const MaxCellChars = 50_000
 
 // kindSkip marks a null in a prepared block: the cell is left as it is.
 // It never reaches a sheet.
@@ -52,6 +56,9 @@ func makeBlock(values [][]any, major string, mode inputMode, prefix string) (blo
 			c, skip, err := parseInput(v, mode)
 			if err != nil {
 				return block{}, badRequest("Invalid %s: %s", valueAt(prefix, i, j), err.Error())
+			}
+			if len(c.s) > MaxCellChars && utf8.RuneCountInString(c.s) > MaxCellChars {
+				return block{}, badRequest("Your input contains more than the maximum of %d characters in a single cell.", MaxCellChars)
 			}
 			row, col := i, j
 			if major == "COLUMNS" {
