@@ -126,3 +126,11 @@ func (e *Engine) currentRuntime() *runtime {
 func DeadLetters(ctx context.Context, st store.Store, sync string, limit int) ([]store.DeadLetter, error) {
 	return st.DeadLetters(ctx, store.DeadFilter{Sync: sync, Limit: limit})
 }
+
+// Sink returns the ingest path of a source: what its connector uses, for
+// backfills and tests that feed responses in directly.
+func (e *Engine) Sink(source string) (connectors.Sink, bool) {
+	rt := e.currentRuntime()
+	s, ok := rt.sinks[source]
+	return s, ok
+}

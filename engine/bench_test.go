@@ -1,0 +1,155 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/connectors"
+	_ "github.com/surveysync/surveysync/connectors/all"
+	"github.com/surveysync/surveysync/engine"
+	"github.com/surveysync/surveysync/mapping"
+	"github.com/surveysync/surveysync/survey"
+)
+
+// nullDestination accepts every item; it stands in for the network so the
+// benchmarks measure surveysync's own work.
+type nullDestination struct{ delivered *atomic.Int64 }
+
+type nullConfig struct{}
+
+func (nullConfig) Validate() error { return nil }
+
+var nullDelivered atomic.Int64
+
+func init() {
+	connectors.RegisterDestination(connectors.DestinationSpec{
+		Type:    "test_null",
+		Config:  func() connectors.Config { return &nullConfig{} },
+		Accepts: []mapping.Kind{mapping.SheetRows, mapping.Requests},
+		New: func(string, connectors.Config, connectors.Deps) (connectors.Destination, error) {
+			return &nullDestination{delivered: &nullDelivered}, nil
+		},
+	})
+}
+
+func (d *nullDestination) Deliver(_ context.Context, b *connectors.Batch) []connectors.Result {
+	d.delivered.Add(int64(len(b.Items)))
+	return make([]connectors.Result, len(b.Items))
+}
+
+func (d *nullDestination) MaxBatch(*mapping.Mapping) int { return 500 }
+
+func (d *nullDestination) Close() error { return nil }
+
+func benchPlan(b *testing.B, kind string) *engine.Plan {
+	b.Helper()
+	dir := b.TempDir()
+	files := map[string]string{
+		"sheet.yaml": `sheet: Responses
+key: Response ID
+columns:
+  Response ID: "{{ key }}"
+  Submitted: {value: "{{ submitted_at }}", type: datetime, timezone: Europe/Berlin}
+  Email: "{{ contact.email | lower }}"
+  Rating: {value: "{{ rating }}", type: integer, map: {"😞": 1, "😐": 3, "😀": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}}
+  Agent: "{{ agent | default unassigned }}"
+  Comment: {value: "{{ comment }}", default: ""}
+`,
+		"request.yaml": `request:
+  method: POST
+  path: /contacts
+  idempotency_key: "{{ delivery_key }}"
+  body:
+    email: "{{ contact.email | lower }}"
+    properties: {last_csat: "{{ rating }}", comment: "{{ comment }}"}
+`,
+		"surveysync.yaml": fmt.Sprintf(`store: sqlite:./ledger.db
+sources:
+  in: {type: file, paths: [./none/*.jsonl], key: id, submitted_at: at}
+destinations:
+  nowhere: {type: test_null}
+syncs:
+  - {name: s, source: in, mapping: %s.yaml, to: nowhere}
+`, kind),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg, errs := config.Load(filepath.Join(dir, "surveysync.yaml"))
+	if errs.Err() != nil {
+		b.Fatal(errs)
+	}
+	plan, errs := engine.Compile(cfg)
+	if errs.Err() != nil {
+		b.Fatal(errs)
+	}
+	return plan
+}
+
+func response(i int) survey.Response {
+	return survey.Response{
+		Source:      "in",
+		Key:         fmt.Sprintf("resp-%09d", i),
+		SubmittedAt: time.Date(2026, 11, 1, 0, 0, i%86400, 0, time.UTC),
+		Payload: []byte(fmt.Sprintf(`{"id":"resp-%09d","at":"2026-11-01T10:00:00Z","contact":{"email":"Customer%d@Example.com","name":"Ana"},"rating":"%d","agent":"Maria","channel":"WhatsApp","comment":"Quick and friendly, thanks! \"%d\""}`,
+			i, i%500, 1+i%5, i)),
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIngestToSettle measures the CPU spent per response from ingest
+// (group-committed batches of 100, as concurrent webhooks produce) through
+// planning, claiming, rendering and settling, with a destination that
+// accepts everything at once (the network excluded). The goal is ≤ 20 µs.
+func BenchmarkIngestToSettle(b *testing.B) {
+	for _, kind := range []string{"sheet", "request"} {
+		b.Run(kind, func(b *testing.B) {
+			plan := benchPlan(b, kind)
+			ctx, cancel := context.WithCancel(context.Background())
+			e, err := engine.New(ctx, plan, engine.Options{Parts: engine.Parts{NoHTTP: true, NoSources: true, NoScores: true}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { _ = e.Run(ctx); close(done) }()
+			sink, _ := e.Sink("in")
+			start := nullDelivered.Load()
+			b.ResetTimer()
+			cpu0, wall0 := cpuTime(), time.Now()
+			const batch = 100
+			for i := 0; i < b.N; i += batch {
+				n := min(batch, b.N-i)
+				rs := make([]survey.Response, n)
+				for j := range rs {
+					rs[j] = response(i + j)
+				}
+				if _, err := sink.Ingest(ctx, rs, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for nullDelivered.Load()-start < int64(b.N) {
+				time.Sleep(time.Millisecond)
+			}
+			cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+			b.StopTimer()
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/response")
+			b.ReportMetric(float64(b.N)/wall.Seconds(), "responses/s")
+			cancel()
+			<-done
+		})
+	}
+}
