@@ -3,8 +3,11 @@ package sheets
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -27,6 +30,7 @@ type identity struct {
 // credentialFile holds the fields of a credentials JSON that matter here.
 type credentialFile struct {
 	Type         string `json:"type"`
+	PrivateKey   string `json:"private_key"`
 	ClientEmail  string `json:"client_email"`
 	ClientID     string `json:"client_id"`
 	RefreshToken string `json:"refresh_token"`
@@ -81,6 +85,13 @@ func fromSecret(ctx context.Context, s config.Secret, scopes []string) (identity
 	default:
 		return identity{}, fmt.Errorf("credentials: %s is of type %q; only service_account and authorized_user files are accepted (use adc: true for other kinds)", s, f.Type)
 	}
+	if typ == google.ServiceAccount {
+		// The key is only parsed when the first token is fetched; a broken
+		// key is a configuration mistake, reported at start.
+		if err := checkPrivateKey(f.PrivateKey); err != nil {
+			return identity{}, fmt.Errorf("credentials: %s: its private_key is not a PEM private key (%v); download a new key for %s", s, err, f.ClientEmail)
+		}
+	}
 	creds, err := google.CredentialsFromJSONWithType(ctx, []byte(text), typ, scopes...)
 	if err != nil {
 		return identity{}, fmt.Errorf("credentials: %s: %w", s, err)
@@ -96,4 +107,20 @@ func fileID(f credentialFile) string {
 	}
 	sum := sha256.Sum256([]byte(f.ClientID + "\x00" + f.RefreshToken))
 	return "user-" + hex.EncodeToString(sum[:6])
+}
+
+// checkPrivateKey parses a service account's PEM key as the token source
+// will.
+func checkPrivateKey(key string) error {
+	block, _ := pem.Decode([]byte(key))
+	if block == nil {
+		return errors.New("no PEM block")
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+		return errors.New("neither PKCS #8 nor PKCS #1")
+	}
+	return nil
 }

@@ -1,12 +1,14 @@
 package sheets
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 
 	"github.com/surveysync/surveysync/connectors"
@@ -99,9 +101,15 @@ func (d *Destination) classify(err error, kind call, what string) error {
 
 // classifyTransport classifies a request that got no answer.
 func (d *Destination) classifyTransport(err error, kind call, what string) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+		// The token endpoint refused: nothing was sent to Sheets.
+		return connectors.Pausedf("%s: Google refused to issue an access token (%s); the key was deleted or the authorisation revoked: create a new key or authorise again, and update credentials",
+			what, tokenRefusal(re))
+	}
 	err = fmt.Errorf("%s: %w", what, err)
 	switch {
-	case connectors.NotSent(err):
+	case connectors.NotSent(err) || re != nil:
 		return connectors.Transient(err)
 	case kind == callAppend:
 		return connectors.Ambiguous(fmt.Errorf("%w; the rows may have been added, so the key column is read before anything is sent again", err))
@@ -148,4 +156,26 @@ func (d *Destination) shareHint() string {
 // tab by id into a pause.
 func pauseParseRange(tab string, err error) error {
 	return connectors.Pausedf("tab %q cannot be addressed (%v); it was renamed or deleted while being written: check the spreadsheet's tabs", tab, err)
+}
+
+// tokenRefusal is the error code and description of a token endpoint's
+// refusal, such as "invalid_grant: Token has been expired or revoked.".
+func tokenRefusal(re *oauth2.RetrieveError) string {
+	code, desc := re.ErrorCode, re.ErrorDescription
+	if code == "" {
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(re.Body, &body) == nil {
+			code, desc = body.Error, body.Description
+		}
+	}
+	if code == "" {
+		return fmt.Sprintf("HTTP %d", re.Response.StatusCode)
+	}
+	if desc == "" {
+		return code
+	}
+	return code + ": " + desc
 }

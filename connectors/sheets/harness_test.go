@@ -113,6 +113,11 @@ func (e *env) dest(t testing.TB, cfg *sheets.Config) *sheets.Destination {
 	return d
 }
 
+// newDestination builds a destination, returning New's error.
+func newDestination(cfg *sheets.Config) (*sheets.Destination, error) {
+	return sheets.New("sheet", cfg, connectors.Deps{Clients: connectors.NewClients(nil, nil)})
+}
+
 // values returns a tab's cells, as UNFORMATTED_VALUE reads them.
 func (e *env) values(tab string) [][]any { return e.srv.Values(e.id, tab) }
 
