@@ -58,7 +58,7 @@ func (s *Server) batchUpdate(c *call) (any, *apiError) {
 	shadow := ss.metaClone()
 	for i, op := range ops {
 		if _, e := op.apply(shadow); e != nil {
-			return nil, badRequest("Invalid requests[%d].%s: %s", i, op.kind, e.Message)
+			return nil, e.prefixed(fmt.Sprintf("Invalid requests[%d].%s: ", i, op.kind))
 		}
 	}
 	resp := batchUpdateSpreadsheetResponseJSON{SpreadsheetID: ss.id}

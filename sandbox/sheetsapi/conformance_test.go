@@ -146,6 +146,9 @@ var errorSchema = &schema{Type: "object", Properties: map[string]*schema{
 			"ALREADY_EXISTS", "PERMISSION_DENIED", "UNAUTHENTICATED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
 			"OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"}},
 		"details": {Type: "array", Items: &schema{Type: "any"}},
+		"errors": {Type: "array", Items: &schema{Type: "object", Properties: map[string]*schema{
+			"message": {Type: "string"}, "domain": {Type: "string"}, "reason": {Type: "string"},
+		}}},
 	}},
 }}
 

@@ -10,10 +10,26 @@ import (
 //
 //	{"error":{"code":400,"message":"…","status":"INVALID_ARGUMENT","details":[…]}}
 type apiError struct {
-	Code    int    `json:"code"`
+	Code    int           `json:"code"`
+	Message string        `json:"message"`
+	Errors  []legacyError `json:"errors,omitempty"`
+	Status  string        `json:"status"`
+	Details []any         `json:"details,omitempty"`
+}
+
+// legacyError is the older "errors" list Google still sends for some
+// errors; the Go client shows its reason after the message
+// ("googleapi: Error 400: Unable to parse range: X, badRequest").
+type legacyError struct {
 	Message string `json:"message"`
-	Status  string `json:"status"`
-	Details []any  `json:"details,omitempty"`
+	Domain  string `json:"domain"`
+	Reason  string `json:"reason"`
+}
+
+// withReason adds the legacy errors list with one entry.
+func (e *apiError) withReason(reason string) *apiError {
+	e.Errors = []legacyError{{Message: e.Message, Domain: "global", Reason: reason}}
+	return e
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Code, e.Status, e.Message) }
@@ -24,7 +40,19 @@ type errorBody struct {
 }
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{Code: http.StatusBadRequest, Status: "INVALID_ARGUMENT", Message: fmt.Sprintf(format, args...)}
+	e := &apiError{Code: http.StatusBadRequest, Status: "INVALID_ARGUMENT", Message: fmt.Sprintf(format, args...)}
+	return e.withReason("badRequest")
+}
+
+// prefixed returns e with its message (and legacy message) prefixed, as
+// Google names the failing part of a batch ("Invalid data[1]: …").
+func (e *apiError) prefixed(prefix string) *apiError {
+	cp := *e
+	cp.Message = prefix + e.Message
+	if len(e.Errors) > 0 {
+		cp.Errors = []legacyError{{Message: cp.Message, Domain: e.Errors[0].Domain, Reason: e.Errors[0].Reason}}
+	}
+	return &cp
 }
 
 func errUnableToParse(rng string) *apiError {
@@ -40,14 +68,14 @@ func errCellLimit(limit int64) *apiError {
 }
 
 var (
-	errNotFound = &apiError{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Requested entity was not found."}
+	errNotFound = (&apiError{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Requested entity was not found."}).withReason("notFound")
 	errNoMethod = &apiError{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "Method not found."}
 	errNoAuth   = &apiError{Code: http.StatusUnauthorized, Status: "UNAUTHENTICATED",
 		Message: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."}
 	errMissingAuth = &apiError{Code: http.StatusUnauthorized, Status: "UNAUTHENTICATED",
 		Message: "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."}
-	errInternal    = &apiError{Code: http.StatusInternalServerError, Status: "INTERNAL", Message: "Internal error encountered."}
-	errUnavailable = &apiError{Code: http.StatusServiceUnavailable, Status: "UNAVAILABLE", Message: "The service is currently unavailable."}
+	errInternal    = (&apiError{Code: http.StatusInternalServerError, Status: "INTERNAL", Message: "Internal error encountered."}).withReason("backendError")
+	errUnavailable = (&apiError{Code: http.StatusServiceUnavailable, Status: "UNAVAILABLE", Message: "The service is currently unavailable."}).withReason("backendError")
 )
 
 func errUnimplemented(op string) *apiError {
@@ -57,18 +85,15 @@ func errUnimplemented(op string) *apiError {
 
 // quotaKind names a quota bucket the way Google's 429 bodies do.
 type quotaKind struct {
-	metric      string // "Write requests"
-	metricID    string // "sheets.googleapis.com/write_requests"
-	limit       string // "Write requests per minute per user"
-	limitID     string // "WriteRequestsPerMinutePerUser"
-	unit        string // "1/min/{project}/{user}"
-	perUser     bool
-	writeBucket bool
+	metric   string // "Write requests"
+	metricID string // "sheets.googleapis.com/write_requests"
+	limit    string // "Write requests per minute per user"
+	limitID  string // "WriteRequestsPerMinutePerUser"
+	unit     string // "1/min/{project}/{user}"
 }
 
 func quotaKindFor(write, perUser bool) quotaKind {
-	q := quotaKind{metric: "Read requests", metricID: "sheets.googleapis.com/read_requests", limitID: "ReadRequestsPerMinutePer",
-		perUser: perUser, writeBucket: write}
+	q := quotaKind{metric: "Read requests", metricID: "sheets.googleapis.com/read_requests", limitID: "ReadRequestsPerMinutePer"}
 	if write {
 		q.metric, q.metricID, q.limitID = "Write requests", "sheets.googleapis.com/write_requests", "WriteRequestsPerMinutePer"
 	}

@@ -8,11 +8,9 @@ import (
 
 // readOptions are the render parameters of a read.
 type readOptions struct {
-	major     string // ROWS or COLUMNS
-	valueOpt  string
-	dateOpt   string
-	valueName string // parameter names, for error messages
-	dateName  string
+	major    string // ROWS or COLUMNS
+	valueOpt string
+	dateOpt  string
 }
 
 // enumParam validates an enum query or body value; "" means the default.

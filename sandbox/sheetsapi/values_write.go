@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -281,8 +281,8 @@ func (s *Server) valuesBatchUpdate(c *call) (any, *apiError) {
 	}
 	plans := make([]updatePlan, len(in.Data))
 	for i, d := range in.Data {
-		if plans[i], e = planUpdate(ss, d.Range, valueRangeIn{MajorDimension: d.MajorDimension, Values: d.Values}, mode, dataPrefix(i)); e != nil {
-			return nil, e
+		if plans[i], e = planUpdate(ss, d.Range, valueRangeIn{MajorDimension: d.MajorDimension, Values: d.Values}, mode, ""); e != nil {
+			return nil, e.prefixed(fmt.Sprintf("Invalid data[%d]: ", i))
 		}
 	}
 	resp := batchUpdateValuesResponseJSON{SpreadsheetID: ss.id}
@@ -301,5 +301,3 @@ func (s *Server) valuesBatchUpdate(c *call) (any, *apiError) {
 	c.applied, c.rows = true, resp.TotalUpdatedRows
 	return resp, nil
 }
-
-func dataPrefix(i int) string { return "data[" + strconv.Itoa(i) + "]." }
