@@ -76,6 +76,12 @@ func Parse(file string, src []byte) (*Mapping, error) {
 		errs.add(root.Pos, "expected a mapping file with keys such as sheet, key and columns, got %s", root.Kind)
 		return nil, errs.err()
 	}
+	if root.Get("preset") != nil {
+		// A preset expands into a request mapping first (preset.go).
+		if root = expandPreset(root, &errs); root == nil {
+			return nil, errs.err()
+		}
+	}
 	for _, p := range root.Pairs {
 		if !contains(topKeys, p.Key.Value) {
 			errs.add(p.Key.Pos, "%s", unknownKey(p.Key.Value, topKeys))
