@@ -75,7 +75,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		if err := w.checkLease(req.Lease); err != nil {
 			return err
 		}
-		rows, err := w.query(s.q.claim, req.Lease.Token, nowUS, req.Sync, toMicros(now.Add(-staleAfter)), req.Limit)
+		rows, err := w.query(sqlClaim, req.Lease.Token, nowUS, req.Sync, toMicros(now.Add(-staleAfter)), req.Limit)
 		if err != nil {
 			return fmt.Errorf("claiming: %w", err)
 		}
@@ -105,7 +105,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		for i := range out {
 			responses[out[i].responseID] = &out[i].d
 		}
-		rows, err = w.query(s.q.claimed, int64sJSON(ids))
+		rows, err = w.query(sqlClaimedResponses, int64sJSON(ids))
 		if err != nil {
 			return fmt.Errorf("reading claimed responses: %w", err)
 		}
@@ -151,7 +151,7 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 // current holding of its name.
 func (w *writeTx) checkLease(lease store.Lease) error {
 	var one int
-	err := w.queryRow(w.s.q.checkLease, lease.Name, lease.Holder, lease.Token, toMicros(w.s.now())).Scan(&one)
+	err := w.queryRow(sqlCheckLease, []any{lease.Name, lease.Holder, lease.Token, toMicros(w.s.now())}, &one)
 	if err == nil {
 		return nil
 	}

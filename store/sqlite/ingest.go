@@ -1,8 +1,8 @@
 package sqlite
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -143,7 +143,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 	}
 
 	var id int64
-	err := w.queryRow(w.s.q.insertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload).Scan(&id)
+	err := w.queryRow(sqlInsertResponse, []any{r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload}, &id)
 	if err == nil {
 		in.inserted[r.Source]++
 		planned, err := in.plan(id, inc.Syncs, inc.RedeliverTag)
@@ -155,7 +155,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 
 	var storedHash string
 	res := store.IngestResult{Outcome: store.Duplicate}
-	if err := w.queryRow(w.s.q.findResponse, r.Source, r.Key).Scan(&id, &storedHash, &res.Version); err != nil {
+	if err := w.queryRow(sqlFindResponse, []any{r.Source, r.Key}, &id, &storedHash, &res.Version); err != nil {
 		return res, fmt.Errorf("reading stored response: %w", err)
 	}
 	policy := inc.Policy
@@ -167,7 +167,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 			res.Outcome = store.Ignored
 		} else {
 			res.Outcome = store.Updated
-			if err := w.queryRow(w.s.q.updateResponse, id, hash, toMicros(r.SubmittedAt), in.at, payload).Scan(&res.Version); err != nil {
+			if err := w.queryRow(sqlUpdateResponse, []any{id, hash, toMicros(r.SubmittedAt), in.at, payload}, &res.Version); err != nil {
 				return res, fmt.Errorf("updating response: %w", err)
 			}
 		}
@@ -183,7 +183,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, error) {
 	planned := 0
 	for _, sync := range syncs {
-		res, err := in.w.exec(in.w.s.q.insertDelivery, sync, responseID, in.at, tag)
+		res, err := in.w.exec(sqlInsertDelivery, sync, responseID, in.at, tag)
 		if err != nil {
 			return planned, fmt.Errorf("planning delivery to %s: %w", sync, err)
 		}
@@ -200,7 +200,7 @@ func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, err
 // made, and marks stale those whose attempt may have applied old content.
 func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliver bool) (int, error) {
 	w := in.w
-	rows, err := w.query(w.s.q.responseDeliv, responseID)
+	rows, err := w.query(sqlResponseDeliveries, responseID)
 	if err != nil {
 		return 0, fmt.Errorf("reading deliveries: %w", err)
 	}
@@ -243,20 +243,20 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 		}
 		switch {
 		case d.state == store.Delivered && (requested || contentRedeliver):
-			if _, err := w.exec(w.s.q.reopenDelivery, d.id, in.at, tag); err != nil {
+			if _, err := w.exec(sqlReopenDelivery, d.id, in.at, tag); err != nil {
 				return planned, fmt.Errorf("re-opening delivery to %s: %w", sync, err)
 			}
 			planned++
 		case contentRedeliver && (d.state == store.Sending || (d.state == store.Pending && d.uncertain)):
 			// The old content may be applied: deliver again once settled.
-			if _, err := w.exec(w.s.q.markStale, d.id); err != nil {
+			if _, err := w.exec(sqlMarkStale, d.id); err != nil {
 				return planned, fmt.Errorf("marking delivery to %s for redelivery: %w", sync, err)
 			}
 			planned++
 		}
 		if requested && d.state != store.Delivered && d.state != store.Dead && tag != d.tag {
 			// Not made yet: the coming delivery is this run's delivery.
-			if _, err := w.exec(w.s.q.tagDelivery, d.id, tag); err != nil {
+			if _, err := w.exec(sqlTagDelivery, d.id, tag); err != nil {
 				return planned, fmt.Errorf("tagging delivery to %s: %w", sync, err)
 			}
 		}
@@ -269,17 +269,17 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 func (in *ingester) finish(state []store.SourceState) error {
 	w := in.w
 	for source, n := range in.inserted {
-		if _, err := w.exec(w.s.q.countSource, source, n, in.at); err != nil {
+		if _, err := w.exec(sqlCountSource, source, n, in.at); err != nil {
 			return fmt.Errorf("counting responses of %s: %w", source, err)
 		}
 	}
 	for link := range in.links {
-		if _, err := w.exec(w.s.q.linkSyncSource, link[0], link[1]); err != nil {
+		if _, err := w.exec(sqlLinkSyncSource, link[0], link[1]); err != nil {
 			return fmt.Errorf("linking sync %s to source %s: %w", link[0], link[1], err)
 		}
 	}
 	for _, st := range state {
-		if _, err := w.exec(w.s.q.saveSourceState, st.Source, st.Name, st.Value, in.at); err != nil {
+		if _, err := w.exec(sqlSaveSourceState, st.Source, st.Name, st.Value, in.at); err != nil {
 			return fmt.Errorf("saving %s state %s: %w", st.Source, st.Name, err)
 		}
 	}

@@ -10,6 +10,26 @@ import (
 	"github.com/surveysync/surveysync/store"
 )
 
+const (
+	sqlLeaseHolder = `SELECT holder, expires_at FROM leases WHERE name = ?1`
+
+	// sqlTakeLease gives the lease to a holder under the next token of one
+	// sequence over all lease names (rows are never deleted, so MAX only
+	// grows).
+	sqlTakeLease = `INSERT INTO leases (name, holder, token, acquired_at, expires_at)
+VALUES (?1, ?2, (SELECT COALESCE(MAX(token), 0) + 1 FROM leases), ?3, ?4)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = excluded.token,
+    acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+RETURNING token`
+
+	sqlRenewLease = `UPDATE leases SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND token = ?3`
+
+	sqlReleaseLease = `UPDATE leases SET holder = '', expires_at = 0 WHERE name = ?1 AND holder = ?2 AND token = ?3`
+
+	sqlLeases = `SELECT name, holder, token, expires_at FROM leases
+WHERE holder <> '' AND expires_at > ?1 ORDER BY name`
+)
+
 // AcquireLease takes the named lease for holder for ttl. Tokens come from
 // one sequence over all lease names, so a token also orders acquisitions
 // of different leases. See store.Store.
@@ -27,7 +47,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	err := s.inWrite(ctx, func(w *writeTx) error {
 		var current string
 		var expires int64
-		err := w.tx.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?1`, name).Scan(&current, &expires)
+		err := w.queryRow(sqlLeaseHolder, []any{name}, &current, &expires)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -35,12 +55,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		case current != "" && current != holder && expires > toMicros(now):
 			return fmt.Errorf("%w: %s until %s", store.ErrLeaseHeld, current, fromMicros(expires).Format(time.RFC3339))
 		}
-		err = w.tx.QueryRowContext(ctx, `INSERT INTO leases (name, holder, token, acquired_at, expires_at)
-VALUES (?1, ?2, (SELECT COALESCE(MAX(token), 0) + 1 FROM leases), ?3, ?4)
-ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = excluded.token,
-    acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-RETURNING token`, name, holder, toMicros(now), toMicros(lease.ExpiresAt)).Scan(&lease.Token)
-		return err
+		return w.queryRow(sqlTakeLease, []any{name, holder, toMicros(now), toMicros(lease.ExpiresAt)}, &lease.Token)
 	})
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("acquire lease %s: %w", name, err)
@@ -58,8 +73,7 @@ func (s *Store) RenewLease(ctx context.Context, lease store.Lease, ttl time.Dura
 	renewed := lease
 	renewed.ExpiresAt = fromMicros(toMicros(s.now().Add(ttl)))
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		res, err := w.tx.ExecContext(ctx, `UPDATE leases SET expires_at = ?4
-WHERE name = ?1 AND holder = ?2 AND token = ?3`, lease.Name, lease.Holder, lease.Token, toMicros(renewed.ExpiresAt))
+		res, err := w.exec(sqlRenewLease, lease.Name, lease.Holder, lease.Token, toMicros(renewed.ExpiresAt))
 		if err != nil {
 			return err
 		}
@@ -80,8 +94,7 @@ WHERE name = ?1 AND holder = ?2 AND token = ?3`, lease.Name, lease.Holder, lease
 // changes nothing and is not an error. See store.Store.
 func (s *Store) ReleaseLease(ctx context.Context, lease store.Lease) error {
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		_, err := w.tx.ExecContext(ctx, `UPDATE leases SET holder = '', expires_at = 0
-WHERE name = ?1 AND holder = ?2 AND token = ?3`, lease.Name, lease.Holder, lease.Token)
+		_, err := w.exec(sqlReleaseLease, lease.Name, lease.Holder, lease.Token)
 		return err
 	})
 	if err != nil {
@@ -93,9 +106,9 @@ WHERE name = ?1 AND holder = ?2 AND token = ?3`, lease.Name, lease.Holder, lease
 // Leases lists the unexpired leases by name. See store.Store.
 func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 	var out []store.Lease
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
+	err := s.inRead(ctx, func(r *readTx) error {
 		var err error
-		out, err = readLeases(ctx, tx, s.now())
+		out, err = readLeases(r, s.now())
 		return err
 	})
 	if err != nil {
@@ -105,9 +118,8 @@ func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 }
 
 // readLeases reads the leases unexpired at now.
-func readLeases(ctx context.Context, tx *sql.Tx, now time.Time) ([]store.Lease, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, holder, token, expires_at FROM leases
-WHERE holder <> '' AND expires_at > ?1 ORDER BY name`, toMicros(now))
+func readLeases(r *readTx, now time.Time) ([]store.Lease, error) {
+	rows, err := r.query(sqlLeases, toMicros(now))
 	if err != nil {
 		return nil, err
 	}

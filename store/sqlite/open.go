@@ -25,12 +25,13 @@ var _ store.Store = (*Store)(nil)
 // Store is the SQLite ledger. It is safe for concurrent use: writes go
 // through one connection, reads through a small read-only pool.
 type Store struct {
-	path  string
-	write *sql.DB
-	read  *sql.DB
-	q     *statements
-	now   func() time.Time
-	log   *slog.Logger
+	path       string
+	write      *sql.DB
+	read       *sql.DB
+	writeStmts *stmtCache
+	readStmts  *stmtCache
+	now        func() time.Time
+	log        *slog.Logger
 }
 
 // The file modes of the ledger: only the daemon's user may read responses.
@@ -89,8 +90,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.read.SetMaxIdleConns(opts.ReadConns)
 	s.read.SetConnMaxIdleTime(5 * time.Minute)
 
-	s.q, err = prepareStatements(ctx, s.write)
+	s.writeStmts, err = newStmtCache(ctx, s.write, writerQueries)
 	if err != nil {
+		s.read.Close()
+		s.write.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
+	}
+	s.readStmts, err = newStmtCache(ctx, s.read, readerQueries)
+	if err != nil {
+		s.writeStmts.close()
 		s.read.Close()
 		s.write.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
@@ -103,9 +111,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // the database when the last connection closes.
 func (s *Store) Close() error {
 	var errs []error
-	if s.q != nil {
-		errs = append(errs, s.q.close())
-	}
+	errs = append(errs, s.writeStmts.close(), s.readStmts.close())
 	if _, err := s.write.Exec("PRAGMA optimize"); err != nil {
 		s.log.Debug("ledger optimize failed", "err", err)
 	}

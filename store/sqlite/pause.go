@@ -2,11 +2,17 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/surveysync/surveysync/store"
+)
+
+const (
+	sqlClearPause = `DELETE FROM pauses WHERE destination = ?1`
+	sqlSetPause   = `INSERT INTO pauses (destination, reason, since) VALUES (?1, ?2, ?3)
+ON CONFLICT (destination) DO UPDATE SET reason = excluded.reason`
+	sqlPauses = `SELECT destination, reason, since FROM pauses ORDER BY destination`
 )
 
 // SetPause pauses destination with reason, or clears its pause when reason
@@ -18,11 +24,10 @@ func (s *Store) SetPause(ctx context.Context, destination, reason string) error 
 	}
 	err := s.inWrite(ctx, func(w *writeTx) error {
 		if reason == "" {
-			_, err := w.tx.ExecContext(ctx, `DELETE FROM pauses WHERE destination = ?1`, destination)
+			_, err := w.exec(sqlClearPause, destination)
 			return err
 		}
-		_, err := w.tx.ExecContext(ctx, `INSERT INTO pauses (destination, reason, since) VALUES (?1, ?2, ?3)
-ON CONFLICT (destination) DO UPDATE SET reason = excluded.reason`, destination, reason, toMicros(s.now()))
+		_, err := w.exec(sqlSetPause, destination, reason, toMicros(s.now()))
 		return err
 	})
 	if err != nil {
@@ -34,9 +39,9 @@ ON CONFLICT (destination) DO UPDATE SET reason = excluded.reason`, destination, 
 // Pauses lists paused destinations by name. See store.Store.
 func (s *Store) Pauses(ctx context.Context) ([]store.Pause, error) {
 	var out []store.Pause
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
+	err := s.inRead(ctx, func(r *readTx) error {
 		var err error
-		out, err = readPauses(ctx, tx)
+		out, err = readPauses(r)
 		return err
 	})
 	if err != nil {
@@ -46,8 +51,8 @@ func (s *Store) Pauses(ctx context.Context) ([]store.Pause, error) {
 }
 
 // readPauses reads every pause.
-func readPauses(ctx context.Context, tx *sql.Tx) ([]store.Pause, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT destination, reason, since FROM pauses ORDER BY destination`)
+func readPauses(r *readTx) ([]store.Pause, error) {
+	rows, err := r.query(sqlPauses)
 	if err != nil {
 		return nil, err
 	}

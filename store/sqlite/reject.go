@@ -2,10 +2,16 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/surveysync/surveysync/store"
+)
+
+const (
+	sqlInsertReject    = `INSERT INTO rejects (source, ref, reason, payload, at) VALUES (?1, ?2, ?3, ?4, ?5)`
+	sqlMarkRejects     = `UPDATE rejects SET replayed_at = max(?1, 1) WHERE replayed_at = 0 AND id IN (SELECT value FROM json_each(?2))`
+	sqlRejectsAll      = `SELECT id, source, ref, reason, payload, at FROM rejects WHERE replayed_at = 0 ORDER BY id LIMIT ?1`
+	sqlRejectsOfSource = `SELECT id, source, ref, reason, payload, at FROM rejects WHERE replayed_at = 0 AND source = ?2 ORDER BY id LIMIT ?1`
 )
 
 // Reject records payloads a source could not turn into responses. A zero
@@ -21,11 +27,6 @@ func (s *Store) Reject(ctx context.Context, rejects []store.Rejected) error {
 	}
 	now := toMicros(s.now())
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		insert, err := w.tx.PrepareContext(ctx, `INSERT INTO rejects (source, ref, reason, payload, at) VALUES (?1, ?2, ?3, ?4, ?5)`)
-		if err != nil {
-			return err
-		}
-		defer insert.Close()
 		for _, r := range rejects {
 			at := toMicros(r.At)
 			if at == 0 {
@@ -35,7 +36,7 @@ func (s *Store) Reject(ctx context.Context, rejects []store.Rejected) error {
 			if payload == nil {
 				payload = []byte{}
 			}
-			if _, err := insert.ExecContext(ctx, r.Source, r.Ref, r.Reason, payload, at); err != nil {
+			if _, err := w.exec(sqlInsertReject, r.Source, r.Ref, r.Reason, payload, at); err != nil {
 				return err
 			}
 		}
@@ -53,26 +54,25 @@ func (s *Store) Rejects(ctx context.Context, source string, limit int) ([]store.
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	const columns = `SELECT id, source, ref, reason, payload, at FROM rejects WHERE replayed_at = 0`
-	query, args := columns+` ORDER BY id LIMIT ?1`, []any{limit}
+	query, args := sqlRejectsAll, []any{limit}
 	if source != "" {
-		query, args = columns+` AND source = ?2 ORDER BY id LIMIT ?1`, []any{limit, source}
+		query, args = sqlRejectsOfSource, []any{limit, source}
 	}
 	var out []store.Rejected
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, args...)
+	err := s.inRead(ctx, func(r *readTx) error {
+		rows, err := r.query(query, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var r store.Rejected
+			var rej store.Rejected
 			var at int64
-			if err := rows.Scan(&r.ID, &r.Source, &r.Ref, &r.Reason, &r.Payload, &at); err != nil {
+			if err := rows.Scan(&rej.ID, &rej.Source, &rej.Ref, &rej.Reason, &rej.Payload, &at); err != nil {
 				return err
 			}
-			r.At = fromMicros(at)
-			out = append(out, r)
+			rej.At = fromMicros(at)
+			out = append(out, rej)
 		}
 		return rows.Err()
 	})
@@ -89,8 +89,7 @@ func (s *Store) MarkRejectsReplayed(ctx context.Context, ids []int64) error {
 		return nil
 	}
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		_, err := w.tx.ExecContext(ctx, `UPDATE rejects SET replayed_at = max(?1, 1)
-WHERE replayed_at = 0 AND id IN (SELECT value FROM json_each(?2))`, toMicros(s.now()), int64sJSON(ids))
+		_, err := w.exec(sqlMarkRejects, toMicros(s.now()), int64sJSON(ids))
 		return err
 	})
 	if err != nil {

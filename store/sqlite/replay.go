@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -12,6 +11,15 @@ import (
 // defaultListLimit bounds list reads whose caller gave no limit.
 const defaultListLimit = 100
 
+const (
+	sqlDeadLetterColumns = `SELECT d.id, d.sync, r.source, r.key, d.attempts, d.class, d.last_error, d.settled_at, r.payload
+FROM deliveries d JOIN responses r ON r.id = d.response_id`
+	sqlDeadLetters = sqlDeadLetterColumns + `
+WHERE d.state = 'dead' ORDER BY d.settled_at DESC, d.id DESC LIMIT ?1`
+	sqlDeadLettersOfSync = sqlDeadLetterColumns + `
+WHERE d.state = 'dead' AND d.sync = ?2 ORDER BY d.settled_at DESC, d.id DESC LIMIT ?1`
+)
+
 // DeadLetters lists dead deliveries, newest first, with their responses'
 // payloads. A zero limit means 100. See store.Store.
 func (s *Store) DeadLetters(ctx context.Context, f store.DeadFilter) ([]store.DeadLetter, error) {
@@ -19,17 +27,13 @@ func (s *Store) DeadLetters(ctx context.Context, f store.DeadFilter) ([]store.De
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	const columns = `SELECT d.id, d.sync, r.source, r.key, d.attempts, d.class, d.last_error, d.settled_at, r.payload
-FROM deliveries d JOIN responses r ON r.id = d.response_id`
-	query, args := columns+`
-WHERE d.state = 'dead' ORDER BY d.settled_at DESC, d.id DESC LIMIT ?1`, []any{limit}
+	query, args := sqlDeadLetters, []any{limit}
 	if f.Sync != "" {
-		query, args = columns+`
-WHERE d.state = 'dead' AND d.sync = ?2 ORDER BY d.settled_at DESC, d.id DESC LIMIT ?1`, []any{limit, f.Sync}
+		query, args = sqlDeadLettersOfSync, []any{limit, f.Sync}
 	}
 	var out []store.DeadLetter
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, query, args...)
+	err := s.inRead(ctx, func(r *readTx) error {
+		rows, err := r.query(query, args...)
 		if err != nil {
 			return err
 		}
@@ -81,7 +85,7 @@ func (s *Store) Replay(ctx context.Context, req store.ReplayRequest) (int, error
 	total := 0
 	err := s.inWrite(ctx, func(w *writeTx) error {
 		run := func(query string, args ...any) error {
-			res, err := w.tx.ExecContext(ctx, query, args...)
+			res, err := w.exec(query, args...)
 			if err != nil {
 				return err
 			}
@@ -95,14 +99,9 @@ func (s *Store) Replay(ctx context.Context, req store.ReplayRequest) (int, error
 			}
 			return run(sqlReplayDead+` AND sync = ?2`, now, req.Sync)
 		}
-		find, err := w.tx.PrepareContext(ctx, sqlResponsesOfSync)
-		if err != nil {
-			return err
-		}
-		defer find.Close()
 		var ids []int64
 		for _, key := range req.Keys {
-			rows, err := find.QueryContext(ctx, req.Sync, key)
+			rows, err := w.query(sqlResponsesOfSync, req.Sync, key)
 			if err != nil {
 				return err
 			}

@@ -12,12 +12,22 @@ import (
 	"github.com/surveysync/surveysync/survey"
 )
 
+const (
+	sqlSourceState = `SELECT value FROM source_state WHERE source = ?1 AND name = ?2`
+	sqlLookup      = `SELECT r.hash, r.version, d.sync, d.state
+FROM responses r LEFT JOIN deliveries d ON d.response_id = r.id
+WHERE r.source = ?1 AND r.key = ?2`
+	sqlScanResponses = `SELECT id, key, submitted_at, payload FROM responses
+WHERE source = ?1 AND (submitted_at, id) > (?2, ?3) AND submitted_at < ?4
+ORDER BY submitted_at, id LIMIT ?5`
+)
+
 // SourceState returns the value saved under name for source. See
 // store.Store.
 func (s *Store) SourceState(ctx context.Context, source, name string) (string, bool, error) {
 	var value string
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT value FROM source_state WHERE source = ?1 AND name = ?2`, source, name).Scan(&value)
+	err := s.inRead(ctx, func(r *readTx) error {
+		return r.queryRow(sqlSourceState, []any{source, name}, &value)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
@@ -34,19 +44,12 @@ func (s *Store) Lookup(ctx context.Context, source string, keys []string) (map[s
 	if len(keys) == 0 {
 		return out, nil
 	}
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		find, err := tx.PrepareContext(ctx, `SELECT r.hash, r.version, d.sync, d.state
-FROM responses r LEFT JOIN deliveries d ON d.response_id = r.id
-WHERE r.source = ?1 AND r.key = ?2`)
-		if err != nil {
-			return err
-		}
-		defer find.Close()
+	err := s.inRead(ctx, func(r *readTx) error {
 		for _, key := range keys {
 			if _, done := out[key]; done {
 				continue
 			}
-			rows, err := find.QueryContext(ctx, source, key)
+			rows, err := r.query(sqlLookup, source, key)
 			if err != nil {
 				return err
 			}
@@ -100,24 +103,22 @@ func (s *Store) ScanResponses(ctx context.Context, source string, from, to time.
 	for {
 		// A fresh page each time: fn may keep the responses it is given.
 		page := make([]survey.Response, 0, scanPage)
-		err := s.inRead(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, key, submitted_at, payload FROM responses
-WHERE source = ?1 AND (submitted_at, id) > (?2, ?3) AND submitted_at < ?4
-ORDER BY submitted_at, id LIMIT ?5`, source, lastAt, lastID, end, scanPage)
+		err := s.inRead(ctx, func(r *readTx) error {
+			rows, err := r.query(sqlScanResponses, source, lastAt, lastID, end, scanPage)
 			if err != nil {
 				return err
 			}
 			defer rows.Close()
 			for rows.Next() {
-				var r survey.Response
+				var resp survey.Response
 				var submitted int64
 				var payload []byte
-				if err := rows.Scan(&lastID, &r.Key, &submitted, &payload); err != nil {
+				if err := rows.Scan(&lastID, &resp.Key, &submitted, &payload); err != nil {
 					return err
 				}
 				lastAt = submitted
-				r.Source, r.SubmittedAt, r.Payload = source, fromMicros(submitted), payload
-				page = append(page, r)
+				resp.Source, resp.SubmittedAt, resp.Payload = source, fromMicros(submitted), payload
+				page = append(page, resp)
 			}
 			return rows.Err()
 		})

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -40,11 +39,11 @@ func (s *Store) RecordScoreRun(ctx context.Context, run store.ScoreRun) error {
 		results = []byte{}
 	}
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO score_runs (job, scheduled_for, ran_at, results) VALUES (?1, ?2, ?3, ?4)`,
+		if _, err := w.exec(`INSERT INTO score_runs (job, scheduled_for, ran_at, results) VALUES (?1, ?2, ?3, ?4)`,
 			run.Job, toMicros(run.ScheduledFor), ranAt, results); err != nil {
 			return err
 		}
-		_, err := w.tx.ExecContext(ctx, `DELETE FROM score_runs WHERE id IN (
+		_, err := w.exec(`DELETE FROM score_runs WHERE id IN (
     SELECT id FROM score_runs WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT -1 OFFSET ?2)`, run.Job, keepScoreRuns)
 		return err
 	})
@@ -61,8 +60,8 @@ func (s *Store) ScoreRuns(ctx context.Context, job string, limit int) ([]store.S
 		limit = defaultListLimit
 	}
 	var out []store.ScoreRun
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT scheduled_for, ran_at, results FROM score_runs
+	err := s.inRead(ctx, func(r *readTx) error {
+		rows, err := r.query(`SELECT scheduled_for, ran_at, results FROM score_runs
 WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT ?2`, job, limit)
 		if err != nil {
 			return err

@@ -103,7 +103,7 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			}
 		}
 		for sync, st := range status {
-			if _, err := w.exec(s.q.syncStatus, sync, st.lastSuccess, st.lastError, st.lastErrorAt); err != nil {
+			if _, err := w.exec(sqlSyncStatus, sync, st.lastSuccess, st.lastError, st.lastErrorAt); err != nil {
 				return fmt.Errorf("recording status of %s: %w", sync, err)
 			}
 		}
@@ -140,18 +140,19 @@ func (w *writeTx) settleOne(token int64, o store.Outcome, now int64) (string, er
 	if nextAt == 0 {
 		nextAt = at
 	}
-	var row *sql.Row
+	var query string
+	var args []any
 	switch {
 	case o.State == store.Delivered:
-		row = w.queryRow(w.s.q.settleDelivered, o.ID, token, at, o.Ref)
+		query, args = sqlSettleDelivered, []any{o.ID, token, at, o.Ref}
 	case o.State == store.Dead:
-		row = w.queryRow(w.s.q.settleDead, o.ID, token, at, o.Class, o.Error, o.Ref)
+		query, args = sqlSettleDead, []any{o.ID, token, at, o.Class, o.Error, o.Ref}
 	case o.Release:
-		row = w.queryRow(w.s.q.settleRelease, o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error)
+		query, args = sqlSettleRelease, []any{o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error}
 	default:
-		row = w.queryRow(w.s.q.settleRetry, o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error, o.Ref)
+		query, args = sqlSettleRetry, []any{o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error, o.Ref}
 	}
 	var sync string
-	err := row.Scan(&sync)
+	err := w.queryRow(query, args, &sync)
 	return sync, err
 }

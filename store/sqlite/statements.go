@@ -7,79 +7,40 @@ import (
 	"fmt"
 )
 
-// statements are the writer's prepared statements. Preparing once keeps
-// SQL parsing out of the per-row cost of ingest, claim and settle.
-type statements struct {
-	all []*sql.Stmt
-
-	insertResponse  *sql.Stmt
-	findResponse    *sql.Stmt
-	updateResponse  *sql.Stmt
-	insertDelivery  *sql.Stmt
-	responseDeliv   *sql.Stmt
-	reopenDelivery  *sql.Stmt
-	markStale       *sql.Stmt
-	tagDelivery     *sql.Stmt
-	countSource     *sql.Stmt
-	linkSyncSource  *sql.Stmt
-	saveSourceState *sql.Stmt
-
-	checkLease *sql.Stmt
-	claim      *sql.Stmt
-	claimed    *sql.Stmt
-
-	settleDelivered *sql.Stmt
-	settleDead      *sql.Stmt
-	settleRetry     *sql.Stmt
-	settleRelease   *sql.Stmt
-	syncStatus      *sql.Stmt
+// stmtCache holds statements prepared when the store opens, by their SQL.
+// Preparing once keeps SQL parsing out of the per-call cost, and a broken
+// query fails Open rather than a later call. It is read-only after open.
+type stmtCache struct {
+	m map[string]*sql.Stmt
 }
 
-// prepareStatements prepares every statement on the writer.
-func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
-	q := &statements{}
-	list := []struct {
-		dst   **sql.Stmt
-		query string
-	}{
-		{&q.insertResponse, sqlInsertResponse},
-		{&q.findResponse, sqlFindResponse},
-		{&q.updateResponse, sqlUpdateResponse},
-		{&q.insertDelivery, sqlInsertDelivery},
-		{&q.responseDeliv, sqlResponseDeliveries},
-		{&q.reopenDelivery, sqlReopenDelivery},
-		{&q.markStale, sqlMarkStale},
-		{&q.tagDelivery, sqlTagDelivery},
-		{&q.countSource, sqlCountSource},
-		{&q.linkSyncSource, sqlLinkSyncSource},
-		{&q.saveSourceState, sqlSaveSourceState},
-		{&q.checkLease, sqlCheckLease},
-		{&q.claim, sqlClaim},
-		{&q.claimed, sqlClaimedResponses},
-		{&q.settleDelivered, sqlSettleDelivered},
-		{&q.settleDead, sqlSettleDead},
-		{&q.settleRetry, sqlSettleRetry},
-		{&q.settleRelease, sqlSettleRelease},
-		{&q.syncStatus, sqlSyncStatus},
-	}
-	for _, s := range list {
-		stmt, err := db.PrepareContext(ctx, s.query)
+// newStmtCache prepares queries on db.
+func newStmtCache(ctx context.Context, db *sql.DB, queries []string) (*stmtCache, error) {
+	c := &stmtCache{m: make(map[string]*sql.Stmt, len(queries))}
+	for _, q := range queries {
+		stmt, err := db.PrepareContext(ctx, q)
 		if err != nil {
-			q.close()
-			return nil, fmt.Errorf("preparing %q: %w", firstLine(s.query), err)
+			c.close()
+			return nil, fmt.Errorf("preparing %q: %w", firstLine(q), err)
 		}
-		*s.dst = stmt
-		q.all = append(q.all, stmt)
+		c.m[q] = stmt
 	}
-	return q, nil
+	return c, nil
+}
+
+// get returns the prepared statement of query, if it was prepared at open.
+func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
+	s, ok := c.m[query]
+	return s, ok
 }
 
 // close closes every prepared statement.
-func (q *statements) close() error {
+func (c *stmtCache) close() error {
 	var errs []error
-	for _, s := range q.all {
+	for _, s := range c.m {
 		errs = append(errs, s.Close())
 	}
+	c.m = nil
 	return errors.Join(errs...)
 }
 
@@ -91,4 +52,21 @@ func firstLine(query string) string {
 		}
 	}
 	return query
+}
+
+// writerQueries are prepared on the writer when the store opens.
+var writerQueries = []string{
+	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
+	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
+	sqlCheckLease, sqlClaim, sqlClaimedResponses,
+	sqlSettleDelivered, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
+	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease,
+}
+
+// readerQueries are prepared on the read pool when the store opens (on one
+// connection; database/sql prepares them on the others as they are used).
+var readerQueries = []string{
+	sqlDeliveryCounts, sqlSyncStatuses, sqlOldestPending, sqlDeliveredSince,
+	sqlSourceStats, sqlSourceCursors, sqlRejectCounts, sqlPauses, sqlLeases,
+	sqlSourceState, sqlLookup, sqlScanResponses,
 }

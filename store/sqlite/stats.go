@@ -11,23 +11,35 @@ import (
 	"github.com/surveysync/surveysync/store"
 )
 
+const (
+	sqlDeliveryCounts = `SELECT sync, state, uncertain, n FROM delivery_counts WHERE n <> 0`
+	sqlSyncStatuses   = `SELECT sync, last_success, last_error, last_error_at FROM sync_status`
+	sqlOldestPending  = `SELECT planned_at FROM deliveries
+WHERE state = 'pending' AND sync = ?1 ORDER BY planned_at LIMIT 1`
+	sqlDeliveredSince = `SELECT count(*) FROM deliveries
+WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`
+	sqlSourceStats   = `SELECT source, responses, last_ingest FROM source_stats`
+	sqlSourceCursors = `SELECT source, value FROM source_state WHERE name = 'cursor'`
+	sqlRejectCounts  = `SELECT source, count(*) FROM rejects WHERE replayed_at = 0 GROUP BY source`
+)
+
 // Stats summarises the ledger from one read snapshot. Counts come from
 // counters kept by triggers and from partial indexes, so its cost does not
 // grow with the backlog or the history. See store.Store.
 func (s *Store) Stats(ctx context.Context, since time.Time) (*store.Stats, error) {
 	st := &store.Stats{}
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
+	err := s.inRead(ctx, func(r *readTx) error {
 		var err error
-		if st.Syncs, err = readSyncStats(ctx, tx, since); err != nil {
+		if st.Syncs, err = readSyncStats(r, since); err != nil {
 			return fmt.Errorf("syncs: %w", err)
 		}
-		if st.Sources, err = readSourceStats(ctx, tx); err != nil {
+		if st.Sources, err = readSourceStats(r); err != nil {
 			return fmt.Errorf("sources: %w", err)
 		}
-		if st.Pauses, err = readPauses(ctx, tx); err != nil {
+		if st.Pauses, err = readPauses(r); err != nil {
 			return fmt.Errorf("pauses: %w", err)
 		}
-		if st.Leases, err = readLeases(ctx, tx, s.now()); err != nil {
+		if st.Leases, err = readLeases(r, s.now()); err != nil {
 			return fmt.Errorf("leases: %w", err)
 		}
 		return nil
@@ -39,7 +51,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) (*store.Stats, error
 }
 
 // readSyncStats reads every sync's counts and status.
-func readSyncStats(ctx context.Context, tx *sql.Tx, since time.Time) ([]store.SyncStats, error) {
+func readSyncStats(r *readTx, since time.Time) ([]store.SyncStats, error) {
 	bySync := map[string]*store.SyncStats{}
 	get := func(sync string) *store.SyncStats {
 		ss := bySync[sync]
@@ -50,7 +62,7 @@ func readSyncStats(ctx context.Context, tx *sql.Tx, since time.Time) ([]store.Sy
 		return ss
 	}
 
-	rows, err := tx.QueryContext(ctx, `SELECT sync, state, uncertain, n FROM delivery_counts WHERE n <> 0`)
+	rows, err := r.query(sqlDeliveryCounts)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +94,7 @@ func readSyncStats(ctx context.Context, tx *sql.Tx, since time.Time) ([]store.Sy
 		return nil, err
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT sync, last_success, last_error, last_error_at FROM sync_status`)
+	rows, err = r.query(sqlSyncStatuses)
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +116,7 @@ func readSyncStats(ctx context.Context, tx *sql.Tx, since time.Time) ([]store.Sy
 	for _, ss := range bySync {
 		if ss.Pending > 0 {
 			var planned int64
-			err := tx.QueryRowContext(ctx, `SELECT planned_at FROM deliveries
-WHERE state = 'pending' AND sync = ?1 ORDER BY planned_at LIMIT 1`, ss.Sync).Scan(&planned)
+			err := r.queryRow(sqlOldestPending, []any{ss.Sync}, &planned)
 			if err != nil {
 				return nil, fmt.Errorf("oldest pending of %s: %w", ss.Sync, err)
 			}
@@ -114,8 +125,7 @@ WHERE state = 'pending' AND sync = ?1 ORDER BY planned_at LIMIT 1`, ss.Sync).Sca
 		if since.IsZero() {
 			ss.DeliveredSince = ss.Delivered
 		} else if ss.Delivered > 0 {
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
-WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`, ss.Sync, toMicros(since)).Scan(&ss.DeliveredSince)
+			err := r.queryRow(sqlDeliveredSince, []any{ss.Sync, toMicros(since)}, &ss.DeliveredSince)
 			if err != nil {
 				return nil, fmt.Errorf("delivered since of %s: %w", ss.Sync, err)
 			}
@@ -127,7 +137,7 @@ WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`, ss.Sync, toMicros
 }
 
 // readSourceStats reads every source's counts, cursor and rejects.
-func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, error) {
+func readSourceStats(r *readTx) ([]store.SourceStats, error) {
 	bySource := map[string]*store.SourceStats{}
 	get := func(source string) *store.SourceStats {
 		ss := bySource[source]
@@ -141,7 +151,7 @@ func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, erro
 		query string
 		scan  func(rows *sql.Rows) error
 	}{
-		{`SELECT source, responses, last_ingest FROM source_stats`, func(rows *sql.Rows) error {
+		{sqlSourceStats, func(rows *sql.Rows) error {
 			var source string
 			var n, last int64
 			if err := rows.Scan(&source, &n, &last); err != nil {
@@ -151,7 +161,7 @@ func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, erro
 			ss.Responses, ss.LastIngest = n, fromMicros(last)
 			return nil
 		}},
-		{`SELECT source, value FROM source_state WHERE name = 'cursor'`, func(rows *sql.Rows) error {
+		{sqlSourceCursors, func(rows *sql.Rows) error {
 			var source, value string
 			if err := rows.Scan(&source, &value); err != nil {
 				return err
@@ -159,7 +169,7 @@ func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, erro
 			get(source).Cursor = value
 			return nil
 		}},
-		{`SELECT source, count(*) FROM rejects WHERE replayed_at = 0 GROUP BY source`, func(rows *sql.Rows) error {
+		{sqlRejectCounts, func(rows *sql.Rows) error {
 			var source string
 			var n int64
 			if err := rows.Scan(&source, &n); err != nil {
@@ -170,7 +180,7 @@ func readSourceStats(ctx context.Context, tx *sql.Tx) ([]store.SourceStats, erro
 		}},
 	}
 	for _, q := range queries {
-		rows, err := tx.QueryContext(ctx, q.query)
+		rows, err := r.query(q.query)
 		if err != nil {
 			return nil, err
 		}

@@ -7,41 +7,75 @@ import (
 	"fmt"
 )
 
-// writeTx is a write transaction on the writer connection, with the
-// store's prepared statements bound to it on first use.
-type writeTx struct {
+// boundTx is a transaction whose statements come from a stmtCache, bound
+// to the transaction on first use.
+type boundTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
-	s     *Store
-	bound map[*sql.Stmt]*sql.Stmt
+	cache *stmtCache
+	bound map[string]*sql.Stmt
 }
 
-// stmt returns the prepared statement p bound to the transaction.
-func (w *writeTx) stmt(p *sql.Stmt) *sql.Stmt {
-	if b, ok := w.bound[p]; ok {
-		return b
+// stmt returns query's statement bound to the transaction: the one
+// prepared at open, or one prepared for this transaction alone. (Preparing
+// on the pool here could wait for the connection this transaction holds.)
+func (b *boundTx) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := b.bound[query]; ok {
+		return s, nil
 	}
-	if w.bound == nil {
-		w.bound = make(map[*sql.Stmt]*sql.Stmt, 8)
+	var s *sql.Stmt
+	if p, ok := b.cache.get(query); ok {
+		s = b.tx.StmtContext(b.ctx, p)
+	} else {
+		var err error
+		if s, err = b.tx.PrepareContext(b.ctx, query); err != nil {
+			return nil, err
+		}
 	}
-	b := w.tx.StmtContext(w.ctx, p)
-	w.bound[p] = b
-	return b
+	if b.bound == nil {
+		b.bound = make(map[string]*sql.Stmt, 8)
+	}
+	b.bound[query] = s
+	return s, nil
 }
 
-// exec runs a prepared statement in the transaction.
-func (w *writeTx) exec(p *sql.Stmt, args ...any) (sql.Result, error) {
-	return w.stmt(p).ExecContext(w.ctx, args...)
+// exec runs a statement in the transaction.
+func (b *boundTx) exec(query string, args ...any) (sql.Result, error) {
+	s, err := b.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(b.ctx, args...)
 }
 
-// query runs a prepared query in the transaction.
-func (w *writeTx) query(p *sql.Stmt, args ...any) (*sql.Rows, error) {
-	return w.stmt(p).QueryContext(w.ctx, args...)
+// query runs a query in the transaction.
+func (b *boundTx) query(query string, args ...any) (*sql.Rows, error) {
+	s, err := b.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(b.ctx, args...)
 }
 
-// queryRow runs a prepared single-row query in the transaction.
-func (w *writeTx) queryRow(p *sql.Stmt, args ...any) *sql.Row {
-	return w.stmt(p).QueryRowContext(w.ctx, args...)
+// queryRow runs a single-row query in the transaction and scans its row
+// into dest; it returns sql.ErrNoRows when there is none.
+func (b *boundTx) queryRow(query string, args []any, dest ...any) error {
+	s, err := b.stmt(query)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(b.ctx, args...).Scan(dest...)
+}
+
+// writeTx is a write transaction on the writer connection.
+type writeTx struct {
+	boundTx
+	s *Store
+}
+
+// readTx is a read transaction on the read pool.
+type readTx struct {
+	boundTx
 }
 
 // inWrite runs fn in one immediate write transaction and commits it, or
@@ -51,7 +85,7 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning write: %w", err)
 	}
-	w := &writeTx{ctx: ctx, tx: tx, s: s}
+	w := &writeTx{boundTx: boundTx{ctx: ctx, tx: tx, cache: s.writeStmts}, s: s}
 	if err := fn(w); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			s.log.Warn("ledger rollback failed", "err", rbErr)
@@ -66,11 +100,11 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 
 // inRead runs fn in one read transaction on the read pool, so that what it
 // reads is one consistent snapshot.
-func (s *Store) inRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) inRead(ctx context.Context, fn func(r *readTx) error) error {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("beginning read: %w", err)
 	}
 	defer tx.Rollback()
-	return fn(tx)
+	return fn(&readTx{boundTx: boundTx{ctx: ctx, tx: tx, cache: s.readStmts}})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -21,10 +22,11 @@ var concurrencyTests = []test{
 func testConcurrentMixedLoad(t *testing.T, h *harness) {
 	const (
 		ingesters   = 4
-		batches     = 10
+		batches     = 5
 		batchSize   = 20
 		dispatchers = 3 // per sync, competing for its lease
-		readers     = 3
+		readers     = 2
+		reads       = 20 // per reader
 	)
 	syncs := []string{"sheet", "crm"}
 	total := ingesters * batches * batchSize
@@ -86,7 +88,10 @@ func testConcurrentMixedLoad(t *testing.T, h *harness) {
 	}
 	for range readers {
 		wg.Go(func() {
-			for !done() && ctx.Err() == nil {
+			for range reads {
+				if ctx.Err() != nil {
+					return
+				}
 				if _, err := h.s.Stats(ctx, Epoch); err != nil {
 					fail(fmt.Errorf("stats: %w", err))
 					return
@@ -137,6 +142,7 @@ func testConcurrentMixedLoad(t *testing.T, h *harness) {
 func dispatchOnce(ctx context.Context, s store.Store, sync, holder string, mu *sync.Mutex, inFlight map[int64]string, delivered map[int64]int) error {
 	lease, err := s.AcquireLease(ctx, sync, holder, time.Hour)
 	if errors.Is(err, store.ErrLeaseHeld) {
+		runtime.Gosched()
 		return nil
 	}
 	if err != nil {
