@@ -42,7 +42,8 @@ type Store interface {
 	// lease and returns them, oldest first, with their responses. Due pending
 	// deliveries are claimed, and so are deliveries left "sending" under an
 	// older lease token (or stale under the current one), which come back
-	// with Uncertain set.
+	// with Uncertain set. It fails with ErrLeaseLost, claiming nothing, when
+	// req.Lease is no longer the current holder of its lease.
 	Claim(ctx context.Context, req ClaimRequest) ([]Delivery, error)
 
 	// Settle records outcomes of claimed deliveries, in one transaction. It
