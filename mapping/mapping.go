@@ -61,7 +61,7 @@ var topKeys = []string{"sheet", "key", "options", "columns", "request", "filter"
 // Parse compiles mapping file source; file names it in errors. Every mistake
 // is reported at once, as a config.ErrorList.
 func Parse(file string, src []byte) (*Mapping, error) {
-	root, err := config.Parse(file, src)
+	root, err := parseYAML(file, src)
 	if err != nil {
 		return nil, yamlHint(config.AsList(err), src)
 	}
@@ -113,6 +113,17 @@ func Parse(file string, src []byte) (*Mapping, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// parseYAML is config.Parse, turning a panic inside the YAML library into an
+// error: a mapping file written by hand must never crash the daemon.
+func parseYAML(file string, src []byte) (root *config.Node, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			root, err = nil, config.Errorf(config.Pos{File: file, Line: 1, Col: 1}, "yaml: the file cannot be read as YAML (internal error in the YAML reader: %v)", p)
+		}
+	}()
+	return config.Parse(file, src)
 }
 
 // File returns the file the mapping was read from.

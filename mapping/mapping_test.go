@@ -84,6 +84,18 @@ func TestParseShapes(t *testing.T) {
 	}
 }
 
+// TestParseDoesNotPanic holds inputs on which the YAML layer once panicked
+// (found by FuzzParse); Parse must report an error instead.
+func TestParseDoesNotPanic(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{"000\n---", "a: 1\n---\n", "---\n---"} {
+		_, err := Parse("m.yaml", []byte(src))
+		if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:") {
+			t.Errorf("Parse(%q) error = %v, want a positioned error", src, err)
+		}
+	}
+}
+
 func TestRequestPathSafety(t *testing.T) {
 	t.Parallel()
 	bad := []string{
