@@ -1,12 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/surveysync/surveysync/store"
@@ -19,29 +17,35 @@ const defaultStaleAfter = 10 * time.Minute
 const (
 	sqlCheckLease = `SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND token = ?3 AND expires_at > ?4`
 
-	// sqlClaim takes, oldest due first, deliveries left sending under
-	// another token or stale under this one (which become uncertain) and due
-	// pending ones. Each branch is limited on its own partial index, so
-	// neither ever sorts more than the limit, however long the backlog.
-	sqlClaim = `UPDATE deliveries
+	// sqlClaimable picks, oldest due first, deliveries left sending under
+	// another token or stale under this one and due pending ones, with
+	// their responses. Each branch is limited on its own partial index, so
+	// nothing ever sorts more than twice the limit, however long the
+	// backlog.
+	sqlClaimable = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts,
+    r.source, r.key, r.submitted_at, r.payload, r.version
+FROM (
+    SELECT id, next_at FROM (
+        SELECT id, next_at FROM deliveries
+        WHERE state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
+        ORDER BY next_at, id LIMIT ?5)
+    UNION ALL
+    SELECT id, next_at FROM (
+        SELECT id, next_at FROM deliveries
+        WHERE state = 'pending' AND sync = ?1 AND next_at <= ?4
+        ORDER BY next_at, id LIMIT ?5)
+    ORDER BY next_at, id LIMIT ?5
+) AS pick
+JOIN deliveries d ON d.id = pick.id
+JOIN responses r ON r.id = d.response_id
+ORDER BY pick.next_at, pick.id`
+
+	// sqlMarkSending marks the picked deliveries as sent under the token;
+	// those that were sending already become uncertain.
+	sqlMarkSending = `UPDATE deliveries
 SET state = 'sending', attempts = attempts + 1, claim_token = ?1, claimed_at = ?2,
     uncertain = (state = 'sending' OR uncertain = 1)
-WHERE id IN (
-    SELECT id FROM (
-        SELECT id, next_at FROM (
-            SELECT id, next_at FROM deliveries
-            WHERE state = 'sending' AND sync = ?3 AND (claim_token <> ?1 OR claimed_at <= ?4)
-            ORDER BY next_at, id LIMIT ?5)
-        UNION ALL
-        SELECT id, next_at FROM (
-            SELECT id, next_at FROM deliveries
-            WHERE state = 'pending' AND sync = ?3 AND next_at <= ?2
-            ORDER BY next_at, id LIMIT ?5)
-        ORDER BY next_at, id LIMIT ?5))
-RETURNING id, response_id, version, attempts, uncertain, next_at`
-
-	sqlClaimedResponses = `SELECT id, source, key, submitted_at, payload, version
-FROM responses WHERE id IN (SELECT value FROM json_each(?1))`
+WHERE id IN (SELECT value FROM json_each(?3))`
 )
 
 // Claim marks up to req.Limit deliveries of req.Sync as sending under
@@ -65,86 +69,53 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 	}
 	nowUS := toMicros(now)
 
-	type claimed struct {
-		d          store.Delivery
-		responseID int64
-		nextAt     int64
-	}
-	var out []claimed
+	var out []store.Delivery
 	err := s.inWrite(ctx, func(w *writeTx) error {
 		if err := w.checkLease(req.Lease); err != nil {
 			return err
 		}
-		rows, err := w.query(sqlClaim, req.Lease.Token, nowUS, req.Sync, toMicros(now.Add(-staleAfter)), req.Limit)
+		rows, err := w.query(sqlClaimable, req.Sync, req.Lease.Token, toMicros(now.Add(-staleAfter)), nowUS, req.Limit)
 		if err != nil {
 			return fmt.Errorf("claiming: %w", err)
 		}
+		ids := make([]int64, 0, req.Limit)
 		for rows.Next() {
-			c := claimed{d: store.Delivery{Sync: req.Sync}}
-			if err := rows.Scan(&c.d.ID, &c.responseID, &c.d.Version, &c.d.Attempts, &c.d.Uncertain, &c.nextAt); err != nil {
+			d := store.Delivery{Sync: req.Sync}
+			var (
+				state     store.State
+				submitted int64
+				payload   []byte
+			)
+			if err := rows.Scan(&d.ID, &state, &d.Uncertain, &d.Version, &d.Attempts,
+				&d.Response.Source, &d.Response.Key, &submitted, &payload, &d.ResponseVersion); err != nil {
 				rows.Close()
 				return fmt.Errorf("claiming: %w", err)
 			}
-			out = append(out, c)
+			wasUncertain := d.Uncertain
+			d.Attempts++
+			d.Uncertain = wasUncertain || state == store.Sending
+			d.Response.SubmittedAt = fromMicros(submitted)
+			d.Response.Payload = payload
+			d.Key = survey.DeliveryKey(d.Sync, d.Response.Source, d.Response.Key, d.Version)
+			w.move(req.Sync, state, wasUncertain, store.Sending, d.Uncertain)
+			out = append(out, d)
+			ids = append(ids, d.ID)
 		}
-		if err := rows.Close(); err != nil {
+		if err := closeRows(rows); err != nil {
 			return fmt.Errorf("claiming: %w", err)
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("claiming: %w", err)
-		}
-		if len(out) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-
-		ids := make([]int64, len(out))
-		for i := range out {
-			ids[i] = out[i].responseID
+		if _, err := w.exec(sqlMarkSending, req.Lease.Token, nowUS, int64sJSON(ids)); err != nil {
+			return fmt.Errorf("marking claimed deliveries: %w", err)
 		}
-		responses := make(map[int64]*store.Delivery, len(out))
-		for i := range out {
-			responses[out[i].responseID] = &out[i].d
-		}
-		rows, err = w.query(sqlClaimedResponses, int64sJSON(ids))
-		if err != nil {
-			return fmt.Errorf("reading claimed responses: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id, submitted int64
-				r             survey.Response
-				version       int
-				payload       []byte
-			)
-			if err := rows.Scan(&id, &r.Source, &r.Key, &submitted, &payload, &version); err != nil {
-				return fmt.Errorf("reading claimed responses: %w", err)
-			}
-			r.SubmittedAt = fromMicros(submitted)
-			r.Payload = payload
-			if d, ok := responses[id]; ok {
-				d.Response = r
-				d.ResponseVersion = version
-			}
-		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", req.Sync, err)
 	}
-	slices.SortFunc(out, func(a, b claimed) int {
-		if a.nextAt != b.nextAt {
-			return cmp.Compare(a.nextAt, b.nextAt)
-		}
-		return cmp.Compare(a.d.ID, b.d.ID)
-	})
-	deliveries := make([]store.Delivery, len(out))
-	for i := range out {
-		d := out[i].d
-		d.Key = survey.DeliveryKey(d.Sync, d.Response.Source, d.Response.Key, d.Version)
-		deliveries[i] = d
-	}
-	return deliveries, nil
+	return out, nil
 }
 
 // checkLease fails with store.ErrLeaseLost unless lease is the unexpired

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/surveysync/surveysync/store"
@@ -12,15 +10,13 @@ import (
 const (
 	sqlInsertResponse = `INSERT INTO responses (source, key, hash, version, submitted_at, received_at, updated_at, payload)
 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, ?6)
-ON CONFLICT (source, key) DO NOTHING
-RETURNING id`
+ON CONFLICT (source, key) DO NOTHING`
 
 	sqlFindResponse = `SELECT id, hash, version FROM responses WHERE source = ?1 AND key = ?2`
 
 	sqlUpdateResponse = `UPDATE responses
 SET hash = ?2, version = version + 1, submitted_at = ?3, updated_at = ?4, payload = ?5
-WHERE id = ?1
-RETURNING version`
+WHERE id = ?1`
 
 	sqlInsertDelivery = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
 VALUES (?1, ?2, 'pending', ?3, ?3, ?4)
@@ -142,17 +138,21 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 		in.links[[2]string{sync, r.Source}] = true
 	}
 
-	var id int64
-	err := w.queryRow(sqlInsertResponse, []any{r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload}, &id)
-	if err == nil {
+	inserted, err := w.exec(sqlInsertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload)
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
+	}
+	if n, _ := inserted.RowsAffected(); n == 1 {
+		id, err := inserted.LastInsertId()
+		if err != nil {
+			return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
+		}
 		in.inserted[r.Source]++
 		planned, err := in.plan(id, inc.Syncs, inc.RedeliverTag)
 		return store.IngestResult{Outcome: store.Inserted, Version: 1, Planned: planned}, err
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
-	}
 
+	var id int64
 	var storedHash string
 	res := store.IngestResult{Outcome: store.Duplicate}
 	if err := w.queryRow(sqlFindResponse, []any{r.Source, r.Key}, &id, &storedHash, &res.Version); err != nil {
@@ -167,9 +167,10 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 			res.Outcome = store.Ignored
 		} else {
 			res.Outcome = store.Updated
-			if err := w.queryRow(sqlUpdateResponse, []any{id, hash, toMicros(r.SubmittedAt), in.at, payload}, &res.Version); err != nil {
+			if _, err := w.exec(sqlUpdateResponse, id, hash, toMicros(r.SubmittedAt), in.at, payload); err != nil {
 				return res, fmt.Errorf("updating response: %w", err)
 			}
+			res.Version++
 		}
 	}
 	if len(inc.Syncs) == 0 {
@@ -188,6 +189,7 @@ func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, err
 			return planned, fmt.Errorf("planning delivery to %s: %w", sync, err)
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
+			in.w.move(sync, "", false, store.Pending, false)
 			planned++
 		}
 	}
@@ -246,6 +248,7 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 			if _, err := w.exec(sqlReopenDelivery, d.id, in.at, tag); err != nil {
 				return planned, fmt.Errorf("re-opening delivery to %s: %w", sync, err)
 			}
+			w.move(sync, store.Delivered, d.uncertain, store.Pending, false)
 			planned++
 		case contentRedeliver && (d.state == store.Sending || (d.state == store.Pending && d.uncertain)):
 			// The old content may be applied: deliver again once settled.

@@ -84,20 +84,30 @@ func (s *Store) Replay(ctx context.Context, req store.ReplayRequest) (int, error
 	now := toMicros(s.now())
 	total := 0
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		run := func(query string, args ...any) error {
-			res, err := w.exec(query, args...)
+		// run re-opens deliveries from one state; each comes back as
+		// pending, and uncertain only if it was dead and uncertain.
+		run := func(from store.State, query string, args ...any) error {
+			rows, err := w.query(query+` RETURNING sync, uncertain`, args...)
 			if err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			total += int(n)
-			return err
+			for rows.Next() {
+				var sync string
+				var uncertain bool
+				if err := rows.Scan(&sync, &uncertain); err != nil {
+					rows.Close()
+					return err
+				}
+				w.move(sync, from, uncertain && from == store.Dead, store.Pending, uncertain)
+				total++
+			}
+			return closeRows(rows)
 		}
 		if len(req.Keys) == 0 {
 			if req.Sync == "" {
-				return run(sqlReplayDead, now)
+				return run(store.Dead, sqlReplayDead, now)
 			}
-			return run(sqlReplayDead+` AND sync = ?2`, now, req.Sync)
+			return run(store.Dead, sqlReplayDead+` AND sync = ?2`, now, req.Sync)
 		}
 		var ids []int64
 		for _, key := range req.Keys {
@@ -122,12 +132,12 @@ func (s *Store) Replay(ctx context.Context, req store.ReplayRequest) (int, error
 		}
 		const bySyncAndResponses = ` AND sync = ?2 AND response_id IN (SELECT value FROM json_each(?3))`
 		if req.Dead {
-			if err := run(sqlReplayDead+bySyncAndResponses, now, req.Sync, int64sJSON(ids)); err != nil {
+			if err := run(store.Dead, sqlReplayDead+bySyncAndResponses, now, req.Sync, int64sJSON(ids)); err != nil {
 				return err
 			}
 		}
 		if req.Delivered {
-			return run(sqlReplayDelivered+bySyncAndResponses, now, req.Sync, int64sJSON(ids))
+			return run(store.Delivered, sqlReplayDelivered+bySyncAndResponses, now, req.Sync, int64sJSON(ids))
 		}
 		return nil
 	})

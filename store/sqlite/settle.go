@@ -2,50 +2,46 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/surveysync/surveysync/store"
 )
 
 const (
-	// sqlSettleDelivered marks a delivery delivered, or re-opens it as a
-	// redelivery when its content changed while it was in flight.
+	// sqlSettling reads what Settle needs to know of the deliveries named by
+	// the outcomes, in one statement.
+	sqlSettling = `SELECT id, sync, state, uncertain, stale, claim_token FROM deliveries
+WHERE id IN (SELECT value FROM json_each(?1))`
+
 	sqlSettleDelivered = `UPDATE deliveries
-SET state = CASE stale WHEN 1 THEN 'pending' ELSE 'delivered' END,
-    version = version + stale,
-    attempts = CASE stale WHEN 1 THEN 0 ELSE attempts END,
-    next_at = CASE stale WHEN 1 THEN ?3 ELSE next_at END,
-    planned_at = CASE stale WHEN 1 THEN ?3 ELSE planned_at END,
-    settled_at = CASE stale WHEN 1 THEN 0 ELSE ?3 END,
+SET state = 'delivered', settled_at = ?3, uncertain = 0, class = '', last_error = '', ref = ?4
+WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
+
+	// sqlSettleRedeliver re-opens, as a redelivery, a delivery whose content
+	// changed while it was in flight (stale), once the old content arrived.
+	sqlSettleRedeliver = `UPDATE deliveries
+SET state = 'pending', version = version + 1, attempts = 0, next_at = ?3, planned_at = ?3, settled_at = 0,
     stale = 0, uncertain = 0, class = '', last_error = '', ref = ?4
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2
-RETURNING sync`
+WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
 
 	sqlSettleDead = `UPDATE deliveries
 SET state = 'dead', stale = 0, settled_at = ?3, class = ?4, last_error = ?5,
     ref = CASE WHEN ?6 <> '' THEN ?6 ELSE ref END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2
-RETURNING sync`
+WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
 
-	// sqlSettleRetry returns a delivery to pending after a counted
-	// attempt. A certain failure also clears stale: the next attempt sends
-	// the latest content anyway.
+	// sqlSettleRetry returns a delivery to pending after a counted attempt.
 	sqlSettleRetry = `UPDATE deliveries
-SET state = 'pending', next_at = ?3, uncertain = ?4, stale = stale * ?4, class = ?5, last_error = ?6,
-    ref = CASE WHEN ?7 <> '' THEN ?7 ELSE ref END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2
-RETURNING sync`
+SET state = 'pending', next_at = ?3, uncertain = ?4, stale = ?5, class = ?6, last_error = ?7,
+    ref = CASE WHEN ?8 <> '' THEN ?8 ELSE ref END
+WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
 
 	// sqlSettleRelease returns a delivery to pending without counting the
-	// attempt; it stays uncertain if it was.
+	// attempt.
 	sqlSettleRelease = `UPDATE deliveries
-SET state = 'pending', next_at = ?3, attempts = max(attempts - 1, 0), uncertain = max(uncertain, ?4),
+SET state = 'pending', next_at = ?3, attempts = max(attempts - 1, 0), uncertain = ?4,
     class = CASE WHEN ?5 <> '' THEN ?5 ELSE class END,
     last_error = CASE WHEN ?6 <> '' THEN ?6 ELSE last_error END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2
-RETURNING sync`
+WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
 
 	sqlSyncStatus = `INSERT INTO sync_status (sync, last_success, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (sync) DO UPDATE SET
@@ -55,6 +51,15 @@ ON CONFLICT (sync) DO UPDATE SET
     last_error_at = max(last_error_at, excluded.last_error_at)`
 )
 
+// settling is a delivery named by an outcome, as Settle found it.
+type settling struct {
+	sync      string
+	state     store.State
+	uncertain bool
+	stale     bool
+	token     int64
+}
+
 // syncStatus is what one Settle learned about a sync.
 type syncStatus struct {
 	lastSuccess int64
@@ -63,7 +68,9 @@ type syncStatus struct {
 }
 
 // Settle records the outcomes of claimed deliveries in one transaction,
-// only while lease is still held. See store.Store.
+// only while lease is still held. Outcomes for deliveries not sending under
+// the lease's token (settled already, or claimed by another) change
+// nothing. See store.Store.
 func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.Outcome) error {
 	for i, o := range outcomes {
 		if err := validateOutcome(o); err != nil {
@@ -75,25 +82,31 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 		if err := w.checkLease(lease); err != nil {
 			return err
 		}
+		if len(outcomes) == 0 {
+			return nil
+		}
+		found, err := w.settling(outcomes)
+		if err != nil {
+			return err
+		}
 		status := map[string]*syncStatus{}
 		for _, o := range outcomes {
-			sync, err := w.settleOne(lease.Token, o, now)
-			if errors.Is(err, sql.ErrNoRows) {
-				// Not sending under this token (settled already, or
-				// never claimed by it): nothing to record.
+			d, ok := found[o.ID]
+			if !ok || d.state != store.Sending || d.token != lease.Token {
 				continue
 			}
-			if err != nil {
-				return fmt.Errorf("delivery %d: %w", o.ID, err)
-			}
-			st := status[sync]
-			if st == nil {
-				st = &syncStatus{}
-				status[sync] = st
-			}
+			delete(found, o.ID) // a second outcome for it finds it settled
 			at := toMicros(o.At)
 			if at == 0 {
 				at = now
+			}
+			if err := w.settleOne(lease.Token, o, d, at); err != nil {
+				return fmt.Errorf("delivery %d: %w", o.ID, err)
+			}
+			st := status[d.sync]
+			if st == nil {
+				st = &syncStatus{}
+				status[d.sync] = st
 			}
 			switch {
 			case o.State == store.Delivered:
@@ -129,30 +142,69 @@ func validateOutcome(o store.Outcome) error {
 	return nil
 }
 
-// settleOne applies one outcome and returns the delivery's sync, or
-// sql.ErrNoRows when the delivery is not sending under token.
-func (w *writeTx) settleOne(token int64, o store.Outcome, now int64) (string, error) {
-	at := toMicros(o.At)
-	if at == 0 {
-		at = now
+// settling reads the deliveries the outcomes name.
+func (w *writeTx) settling(outcomes []store.Outcome) (map[int64]*settling, error) {
+	ids := make([]int64, len(outcomes))
+	for i, o := range outcomes {
+		ids[i] = o.ID
 	}
+	rows, err := w.query(sqlSettling, int64sJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("reading deliveries: %w", err)
+	}
+	found := make(map[int64]*settling, len(outcomes))
+	for rows.Next() {
+		var id int64
+		d := &settling{}
+		if err := rows.Scan(&id, &d.sync, &d.state, &d.uncertain, &d.stale, &d.token); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading deliveries: %w", err)
+		}
+		found[id] = d
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("reading deliveries: %w", err)
+	}
+	return found, nil
+}
+
+// settleOne applies one outcome to a delivery sending under token.
+func (w *writeTx) settleOne(token int64, o store.Outcome, d *settling, at int64) error {
 	nextAt := toMicros(o.NextAt)
 	if nextAt == 0 {
 		nextAt = at
 	}
-	var query string
-	var args []any
+	var (
+		query     string
+		args      []any
+		state     store.State
+		uncertain bool
+	)
 	switch {
+	case o.State == store.Delivered && d.stale:
+		// The old content may have arrived; deliver the new one too.
+		query, args, state = sqlSettleRedeliver, []any{o.ID, token, at, o.Ref}, store.Pending
 	case o.State == store.Delivered:
-		query, args = sqlSettleDelivered, []any{o.ID, token, at, o.Ref}
+		query, args, state = sqlSettleDelivered, []any{o.ID, token, at, o.Ref}, store.Delivered
 	case o.State == store.Dead:
-		query, args = sqlSettleDead, []any{o.ID, token, at, o.Class, o.Error, o.Ref}
+		query, args, state, uncertain = sqlSettleDead, []any{o.ID, token, at, o.Class, o.Error, o.Ref}, store.Dead, d.uncertain
 	case o.Release:
-		query, args = sqlSettleRelease, []any{o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error}
+		// Not attempted: it stays as uncertain as it was.
+		uncertain = d.uncertain || o.Uncertain
+		query, args, state = sqlSettleRelease, []any{o.ID, token, nextAt, boolInt(uncertain), o.Class, o.Error}, store.Pending
 	default:
-		query, args = sqlSettleRetry, []any{o.ID, token, nextAt, boolInt(o.Uncertain), o.Class, o.Error, o.Ref}
+		// A certain failure clears stale: the next attempt sends the
+		// latest content anyway.
+		uncertain = o.Uncertain
+		query, args, state = sqlSettleRetry, []any{o.ID, token, nextAt, boolInt(uncertain), boolInt(d.stale && uncertain), o.Class, o.Error, o.Ref}, store.Pending
 	}
-	var sync string
-	err := w.queryRow(query, args, &sync)
-	return sync, err
+	res, err := w.exec(query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("settling changed %d rows (%v), want 1", n, err)
+	}
+	w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
+	return nil
 }

@@ -58,9 +58,9 @@ func firstLine(query string) string {
 var writerQueries = []string{
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
-	sqlCheckLease, sqlClaim, sqlClaimedResponses,
-	sqlSettleDelivered, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
-	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease,
+	sqlCheckLease, sqlClaimable, sqlMarkSending,
+	sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
+	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount,
 }
 
 // readerQueries are prepared on the read pool when the store opens (on one

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/surveysync/surveysync/store"
 )
 
 // boundTx is a transaction whose statements come from a stmtCache, bound
@@ -71,6 +73,47 @@ func (b *boundTx) queryRow(query string, args []any, dest ...any) error {
 type writeTx struct {
 	boundTx
 	s *Store
+	// counts are the changes to delivery_counts, saved at commit.
+	counts map[countKey]int64
+}
+
+// countKey is one row of delivery_counts.
+type countKey struct {
+	sync      string
+	state     store.State
+	uncertain bool
+}
+
+// sqlAddCount adds to one delivery count.
+const sqlAddCount = `INSERT INTO delivery_counts (sync, state, uncertain, n) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (sync, state, uncertain) DO UPDATE SET n = n + excluded.n`
+
+// move records that a delivery of sync went from one state to another; an
+// empty from records a new delivery.
+func (w *writeTx) move(sync string, from store.State, fromUncertain bool, to store.State, toUncertain bool) {
+	if from == to && fromUncertain == toUncertain {
+		return
+	}
+	if w.counts == nil {
+		w.counts = make(map[countKey]int64, 4)
+	}
+	if from != "" {
+		w.counts[countKey{sync, from, fromUncertain}]--
+	}
+	w.counts[countKey{sync, to, toUncertain}]++
+}
+
+// saveCounts adds the recorded moves to delivery_counts.
+func (w *writeTx) saveCounts() error {
+	for k, n := range w.counts {
+		if n == 0 {
+			continue
+		}
+		if _, err := w.exec(sqlAddCount, k.sync, string(k.state), boolInt(k.uncertain), n); err != nil {
+			return fmt.Errorf("counting deliveries of %s: %w", k.sync, err)
+		}
+	}
+	return nil
 }
 
 // readTx is a read transaction on the read pool.
@@ -86,7 +129,11 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 		return fmt.Errorf("beginning write: %w", err)
 	}
 	w := &writeTx{boundTx: boundTx{ctx: ctx, tx: tx, cache: s.writeStmts}, s: s}
-	if err := fn(w); err != nil {
+	err = fn(w)
+	if err == nil {
+		err = w.saveCounts()
+	}
+	if err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			s.log.Warn("ledger rollback failed", "err", rbErr)
 		}
