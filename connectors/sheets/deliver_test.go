@@ -416,6 +416,19 @@ func TestTabRenamedIsFollowed(t *testing.T) {
 	}
 }
 
+// writeCells writes one row of cells as a person would (RAW, "" empties a
+// cell).
+func writeCells(t *testing.T, e *env, rng string, row []any) {
+	t.Helper()
+	svc, err := gsheets.NewService(context.Background(), option.WithEndpoint(e.url), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Spreadsheets.Values.Update(e.id, rng, &gsheets.ValueRange{Values: [][]any{row}}).ValueInputOption("RAW").Do(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // gsheetsAddTab adds a tab as a person would.
 func gsheetsAddTab(e *env, title string) (*gsheets.BatchUpdateSpreadsheetResponse, error) {
 	svc, err := gsheets.NewService(context.Background(), option.WithEndpoint(e.url), option.WithoutAuthentication())
