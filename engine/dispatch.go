@@ -251,6 +251,7 @@ func (d *dispatcher) batch(ctx, hard context.Context, dr *destRuntime, sp *SyncP
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
+	d.log.Debug("claimed", "sync", sp.Name, "deliveries", len(claimed))
 	outcomes := make([]store.Outcome, 0, len(claimed))
 	b := &connectors.Batch{Sync: sp.Name, Mapping: sp.Mapping, Items: make([]*connectors.Item, 0, len(claimed))}
 	for i := range claimed {
@@ -381,6 +382,7 @@ func (d *dispatcher) outcome(dr *destRuntime, sp *SyncPlan, it *connectors.Item,
 		return o
 	}
 	class, after := connectors.Classify(r.Err)
+	d.log.Debug("delivery failed", "sync", sp.Name, "key", it.ResponseKey, "class", class, "err", r.Err)
 	if connectors.IsCanceled(r.Err) && class == connectors.ClassAmbiguous {
 		// Cut off by shutdown: the request may have been sent.
 		o.Uncertain = true

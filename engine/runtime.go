@@ -38,8 +38,8 @@ type runtime struct {
 
 // build constructs every connector of plan. On failure it closes what it
 // built and returns an error naming the connector.
-func (e *Engine) build(plan *Plan) (rt *runtime, err error) {
-	rt = &runtime{
+func (e *Engine) build(plan *Plan) (_ *runtime, err error) {
+	rt := &runtime{
 		e:       e,
 		plan:    plan,
 		st:      e.st,
