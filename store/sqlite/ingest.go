@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/surveysync/surveysync/store"
 )
@@ -20,6 +22,12 @@ WHERE id = ?1`
 
 	sqlInsertDelivery = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
 VALUES (?1, ?2, 'pending', ?3, ?3, ?4)
+ON CONFLICT (response_id, sync) DO NOTHING`
+
+	// sqlInsertDeliveries plans the deliveries of new responses, a batch
+	// at a time: each element of ?2 is [sync, response id, redeliver tag].
+	sqlInsertDeliveries = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
+SELECT j.value ->> 0, j.value ->> 1, 'pending', ?1, ?1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
 ON CONFLICT (response_id, sync) DO NOTHING`
 
 	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag FROM deliveries WHERE response_id = ?1`
@@ -114,6 +122,9 @@ type ingester struct {
 	inserted map[string]int64
 	// links are the (sync, source) pairs seen, for sync_sources.
 	links map[[2]string]bool
+	// planned are deliveries of new responses not inserted yet: [sync,
+	// response id, tag].
+	planned [][]any
 }
 
 // existingDelivery is a delivery row of a response already stored.
@@ -148,8 +159,19 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 			return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
 		}
 		in.inserted[r.Source]++
-		planned, err := in.plan(id, inc.Syncs, inc.RedeliverTag)
-		return store.IngestResult{Outcome: store.Inserted, Version: 1, Planned: planned}, err
+		planned := 0
+		for i, sync := range inc.Syncs {
+			if !slices.Contains(inc.Syncs[:i], sync) {
+				in.planned = append(in.planned, []any{sync, id, inc.RedeliverTag})
+				planned++
+			}
+		}
+		return store.IngestResult{Outcome: store.Inserted, Version: 1, Planned: planned}, nil
+	}
+	// A response stored before, maybe earlier in this batch: its
+	// deliveries must be in the table before they are read.
+	if err := in.insertPlanned(); err != nil {
+		return store.IngestResult{}, err
 	}
 
 	var id int64
@@ -180,7 +202,31 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 	return res, err
 }
 
-// plan creates a pending delivery of a new response for each sync.
+// insertPlanned inserts the deliveries planned for new responses.
+func (in *ingester) insertPlanned() error {
+	if len(in.planned) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(in.planned)
+	if err != nil {
+		return fmt.Errorf("planning deliveries: %w", err)
+	}
+	res, err := in.w.exec(sqlInsertDeliveries, in.at, string(list))
+	if err != nil {
+		return fmt.Errorf("planning deliveries: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(in.planned)) {
+		return fmt.Errorf("planning deliveries: inserted %d (%v), want %d", n, err, len(in.planned))
+	}
+	for _, p := range in.planned {
+		in.w.move(p[0].(string), "", false, store.Pending, false)
+	}
+	in.planned = in.planned[:0]
+	return nil
+}
+
+// plan creates a pending delivery of a stored response for each sync that
+// has none.
 func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, error) {
 	planned := 0
 	for _, sync := range syncs {
@@ -271,6 +317,9 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 // finish saves the per-batch bookkeeping and the source state.
 func (in *ingester) finish(state []store.SourceState) error {
 	w := in.w
+	if err := in.insertPlanned(); err != nil {
+		return err
+	}
 	for source, n := range in.inserted {
 		if _, err := w.exec(sqlCountSource, source, n, in.at); err != nil {
 			return fmt.Errorf("counting responses of %s: %w", source, err)

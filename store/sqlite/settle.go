@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/surveysync/surveysync/store"
@@ -13,35 +15,27 @@ const (
 	sqlSettling = `SELECT id, sync, state, uncertain, stale, claim_token FROM deliveries
 WHERE id IN (SELECT value FROM json_each(?1))`
 
-	sqlSettleDelivered = `UPDATE deliveries
-SET state = 'delivered', settled_at = ?3, uncertain = 0, class = '', last_error = '', ref = ?4
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
-
-	// sqlSettleRedeliver re-opens, as a redelivery, a delivery whose content
-	// changed while it was in flight (stale), once the old content arrived.
-	sqlSettleRedeliver = `UPDATE deliveries
-SET state = 'pending', version = version + 1, attempts = 0, next_at = ?3, planned_at = ?3, settled_at = 0,
-    stale = 0, uncertain = 0, class = '', last_error = '', ref = ?4
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
-
-	sqlSettleDead = `UPDATE deliveries
-SET state = 'dead', stale = 0, settled_at = ?3, class = ?4, last_error = ?5,
-    ref = CASE WHEN ?6 <> '' THEN ?6 ELSE ref END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
-
-	// sqlSettleRetry returns a delivery to pending after a counted attempt.
-	sqlSettleRetry = `UPDATE deliveries
-SET state = 'pending', next_at = ?3, uncertain = ?4, stale = ?5, class = ?6, last_error = ?7,
-    ref = CASE WHEN ?8 <> '' THEN ?8 ELSE ref END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
-
-	// sqlSettleRelease returns a delivery to pending without counting the
-	// attempt.
-	sqlSettleRelease = `UPDATE deliveries
-SET state = 'pending', next_at = ?3, attempts = max(attempts - 1, 0), uncertain = ?4,
-    class = CASE WHEN ?5 <> '' THEN ?5 ELSE class END,
-    last_error = CASE WHEN ?6 <> '' THEN ?6 ELSE last_error END
-WHERE id = ?1 AND state = 'sending' AND claim_token = ?2`
+	// sqlSettle applies a whole batch of outcomes in one statement. Each
+	// element of ?2 is [id, state, next_at, planned_at, settled_at,
+	// uncertain, stale, version increment, attempts rule, class, error,
+	// ref]; a null keeps the column as it is. The attempts rule is 0 to
+	// keep the count, 1 to reset it (a redelivery) and 2 to take back the
+	// claim's attempt (a release). A delivery is never due before it was
+	// planned, which the deliveries_retrying index relies on.
+	sqlSettle = `UPDATE deliveries SET
+    state = j.value ->> 1,
+    next_at = max(coalesce(j.value ->> 2, next_at), planned_at),
+    planned_at = coalesce(j.value ->> 3, planned_at),
+    settled_at = coalesce(j.value ->> 4, settled_at),
+    uncertain = j.value ->> 5,
+    stale = j.value ->> 6,
+    version = version + (j.value ->> 7),
+    attempts = CASE j.value ->> 8 WHEN 1 THEN 0 WHEN 2 THEN max(attempts - 1, 0) ELSE attempts END,
+    class = coalesce(j.value ->> 9, class),
+    last_error = coalesce(j.value ->> 10, last_error),
+    ref = coalesce(j.value ->> 11, ref)
+FROM json_each(?2) AS j
+WHERE deliveries.id = j.value ->> 0 AND deliveries.state = 'sending' AND deliveries.claim_token = ?1`
 
 	sqlSyncStatus = `INSERT INTO sync_status (sync, last_success, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (sync) DO UPDATE SET
@@ -49,6 +43,13 @@ ON CONFLICT (sync) DO UPDATE SET
     last_error = CASE WHEN excluded.last_error_at > 0 AND excluded.last_error_at >= last_error_at
         THEN excluded.last_error ELSE last_error END,
     last_error_at = max(last_error_at, excluded.last_error_at)`
+)
+
+// The attempts rules of sqlSettle.
+const (
+	keepAttempts  = 0
+	resetAttempts = 1
+	takeAttempt   = 2
 )
 
 // settling is a delivery named by an outcome, as Settle found it.
@@ -89,6 +90,7 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 		if err != nil {
 			return err
 		}
+		changes := make([][]any, 0, len(outcomes))
 		status := map[string]*syncStatus{}
 		for _, o := range outcomes {
 			d, ok := found[o.ID]
@@ -100,9 +102,10 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			if at == 0 {
 				at = now
 			}
-			if err := w.settleOne(lease.Token, o, d, at); err != nil {
-				return fmt.Errorf("delivery %d: %w", o.ID, err)
-			}
+			change, state, uncertain := settleChange(o, d, at)
+			changes = append(changes, change)
+			w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
+
 			st := status[d.sync]
 			if st == nil {
 				st = &syncStatus{}
@@ -114,6 +117,22 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			case !o.Release && o.Error != "" && at >= st.lastErrorAt:
 				st.lastError, st.lastErrorAt = o.Error, at
 			}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(changes); err != nil {
+			return fmt.Errorf("encoding outcomes: %w", err)
+		}
+		res, err := w.exec(sqlSettle, lease.Token, buf.String())
+		if err != nil {
+			return fmt.Errorf("recording outcomes: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(changes)) {
+			return fmt.Errorf("recording outcomes: changed %d deliveries (%v), want %d", n, err, len(changes))
 		}
 		for sync, st := range status {
 			if _, err := w.exec(sqlSyncStatus, sync, st.lastSuccess, st.lastError, st.lastErrorAt); err != nil {
@@ -168,43 +187,39 @@ func (w *writeTx) settling(outcomes []store.Outcome) (map[int64]*settling, error
 	return found, nil
 }
 
-// settleOne applies one outcome to a delivery sending under token.
-func (w *writeTx) settleOne(token int64, o store.Outcome, d *settling, at int64) error {
+// settleChange turns an outcome for delivery d into one element of
+// sqlSettle's batch, and says which state and uncertainty it leaves d in.
+func settleChange(o store.Outcome, d *settling, at int64) (change []any, state store.State, uncertain bool) {
+	// nullable keeps a column when s is empty.
+	nullable := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
 	nextAt := toMicros(o.NextAt)
 	if nextAt == 0 {
 		nextAt = at
 	}
-	var (
-		query     string
-		args      []any
-		state     store.State
-		uncertain bool
-	)
 	switch {
 	case o.State == store.Delivered && d.stale:
-		// The old content may have arrived; deliver the new one too.
-		query, args, state = sqlSettleRedeliver, []any{o.ID, token, at, o.Ref}, store.Pending
+		// The content changed while this attempt was in flight: the old
+		// content arrived, so deliver the new one as a redelivery.
+		return []any{o.ID, store.Pending, at, at, 0, 0, 0, 1, resetAttempts, "", "", o.Ref}, store.Pending, false
 	case o.State == store.Delivered:
-		query, args, state = sqlSettleDelivered, []any{o.ID, token, at, o.Ref}, store.Delivered
+		return []any{o.ID, store.Delivered, nil, nil, at, 0, 0, 0, keepAttempts, "", "", o.Ref}, store.Delivered, false
 	case o.State == store.Dead:
-		query, args, state, uncertain = sqlSettleDead, []any{o.ID, token, at, o.Class, o.Error, o.Ref}, store.Dead, d.uncertain
+		return []any{o.ID, store.Dead, nil, nil, at, boolInt(d.uncertain), 0, 0, keepAttempts, o.Class, o.Error, nullable(o.Ref)},
+			store.Dead, d.uncertain
 	case o.Release:
-		// Not attempted: it stays as uncertain as it was.
+		// Not attempted: it stays as uncertain as it was, and stale too.
 		uncertain = d.uncertain || o.Uncertain
-		query, args, state = sqlSettleRelease, []any{o.ID, token, nextAt, boolInt(uncertain), o.Class, o.Error}, store.Pending
+		return []any{o.ID, store.Pending, nextAt, nil, nil, boolInt(uncertain), boolInt(d.stale), 0, takeAttempt,
+			nullable(o.Class), nullable(o.Error), nil}, store.Pending, uncertain
 	default:
-		// A certain failure clears stale: the next attempt sends the
-		// latest content anyway.
-		uncertain = o.Uncertain
-		query, args, state = sqlSettleRetry, []any{o.ID, token, nextAt, boolInt(uncertain), boolInt(d.stale && uncertain), o.Class, o.Error, o.Ref}, store.Pending
+		// A certain failure clears stale: the next attempt sends the latest
+		// content anyway.
+		return []any{o.ID, store.Pending, nextAt, nil, nil, boolInt(o.Uncertain), boolInt(d.stale && o.Uncertain), 0, keepAttempts,
+			o.Class, o.Error, nullable(o.Ref)}, store.Pending, o.Uncertain
 	}
-	res, err := w.exec(query, args...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("settling changed %d rows (%v), want 1", n, err)
-	}
-	w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
-	return nil
 }

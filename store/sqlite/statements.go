@@ -56,17 +56,17 @@ func firstLine(query string) string {
 
 // writerQueries are prepared on the writer when the store opens.
 var writerQueries = []string{
-	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
+	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlInsertDeliveries, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimable, sqlMarkSending,
-	sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
+	sqlSettling, sqlSettle, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount,
 }
 
 // readerQueries are prepared on the read pool when the store opens (on one
 // connection; database/sql prepares them on the others as they are used).
 var readerQueries = []string{
-	sqlDeliveryCounts, sqlSyncStatuses, sqlOldestPending, sqlDeliveredSince,
+	sqlDeliveryCounts, sqlSyncStatuses, sqlFirstDue, sqlOldestRetrying, sqlDeliveredSince,
 	sqlSourceStats, sqlSourceCursors, sqlRejectCounts, sqlPauses, sqlLeases,
 	sqlSourceState, sqlLookup, sqlScanResponses,
 }

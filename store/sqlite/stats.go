@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,8 +15,13 @@ import (
 const (
 	sqlDeliveryCounts = `SELECT sync, state, uncertain, n FROM delivery_counts WHERE n <> 0`
 	sqlSyncStatuses   = `SELECT sync, last_success, last_error, last_error_at FROM sync_status`
-	sqlOldestPending  = `SELECT planned_at FROM deliveries
-WHERE state = 'pending' AND sync = ?1 ORDER BY planned_at LIMIT 1`
+	// The oldest pending delivery is the older of the one due first and
+	// the oldest retrying one: fresh deliveries are due when planned, and
+	// no delivery is due before it was planned.
+	sqlFirstDue = `SELECT planned_at FROM deliveries
+WHERE state = 'pending' AND sync = ?1 ORDER BY next_at LIMIT 1`
+	sqlOldestRetrying = `SELECT planned_at FROM deliveries
+WHERE state = 'pending' AND next_at <> planned_at AND sync = ?1 ORDER BY planned_at LIMIT 1`
 	sqlDeliveredSince = `SELECT count(*) FROM deliveries
 WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`
 	sqlSourceStats   = `SELECT source, responses, last_ingest FROM source_stats`
@@ -115,12 +121,18 @@ func readSyncStats(r *readTx, since time.Time) ([]store.SyncStats, error) {
 	out := make([]store.SyncStats, 0, len(bySync))
 	for _, ss := range bySync {
 		if ss.Pending > 0 {
-			var planned int64
-			err := r.queryRow(sqlOldestPending, []any{ss.Sync}, &planned)
-			if err != nil {
+			var firstDue, retrying int64
+			if err := r.queryRow(sqlFirstDue, []any{ss.Sync}, &firstDue); err != nil {
 				return nil, fmt.Errorf("oldest pending of %s: %w", ss.Sync, err)
 			}
-			ss.OldestPending = fromMicros(planned)
+			err := r.queryRow(sqlOldestRetrying, []any{ss.Sync}, &retrying)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				retrying = firstDue
+			case err != nil:
+				return nil, fmt.Errorf("oldest pending of %s: %w", ss.Sync, err)
+			}
+			ss.OldestPending = fromMicros(min(firstDue, retrying))
 		}
 		if since.IsZero() {
 			ss.DeliveredSince = ss.Delivered

@@ -128,10 +128,17 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning write: %w", err)
 	}
-	w := &writeTx{boundTx: boundTx{ctx: ctx, tx: tx, cache: s.writeStmts}, s: s}
+	// Statements run without cancellation: the driver watches a
+	// cancellable context with a goroutine per statement, which costs more
+	// than the short statements of a write. The context is checked before
+	// commit instead, and cancelling it still rolls the transaction back.
+	w := &writeTx{boundTx: boundTx{ctx: context.WithoutCancel(ctx), tx: tx, cache: s.writeStmts}, s: s}
 	err = fn(w)
 	if err == nil {
 		err = w.saveCounts()
+	}
+	if err == nil {
+		err = ctx.Err()
 	}
 	if err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {

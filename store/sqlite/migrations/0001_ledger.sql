@@ -54,7 +54,11 @@ CREATE TABLE deliveries (
 -- Partial indexes: a row sits in exactly the ones of its state, so each stays
 -- as small as the set it serves, however long the delivered history grows.
 CREATE INDEX deliveries_due ON deliveries (sync, next_at) WHERE state = 'pending';
-CREATE INDEX deliveries_pending_age ON deliveries (sync, planned_at) WHERE state = 'pending';
+-- Pending deliveries whose due time differs from their planning time
+-- (retries, releases) are few; with the due index they give the oldest
+-- pending delivery without indexing every fresh one twice. Settle keeps
+-- next_at >= planned_at.
+CREATE INDEX deliveries_retrying ON deliveries (sync, planned_at) WHERE state = 'pending' AND next_at <> planned_at;
 CREATE INDEX deliveries_in_flight ON deliveries (sync, claim_token) WHERE state = 'sending';
 CREATE INDEX deliveries_delivered ON deliveries (sync, settled_at) WHERE state = 'delivered';
 CREATE INDEX deliveries_dead ON deliveries (sync, settled_at) WHERE state = 'dead';
