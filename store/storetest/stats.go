@@ -13,6 +13,41 @@ import (
 var statsTests = []test{
 	{"Empty", testStatsEmpty},
 	{"Counts", testStatsCounts},
+	{"OldestPendingIncludesRetries", testStatsOldestPending},
+}
+
+func testStatsOldestPending(t *testing.T, h *harness) {
+	t0 := h.clock.Now()
+	h.ingest(incoming(response("typeform", "a", "x", Epoch), "sheet"))
+	l := h.lease("sheet", "w1")
+	ds := h.claim("sheet", l, 10)
+	// a waits two hours for a retry; b, planned later, is due first.
+	h.settle(l, store.Outcome{ID: ds[0].ID, State: store.Pending, NextAt: t0.Add(2 * time.Hour), Error: "HTTP 503", At: t0})
+	t1 := h.clock.Advance(time.Minute)
+	h.ingest(incoming(response("typeform", "b", "x", Epoch), "sheet"))
+	if got := h.syncStats("sheet").OldestPending; !got.Equal(t0) {
+		t.Errorf("OldestPending = %s, want a's planning time %s", got, t0)
+	}
+	// Released before being sent, b keeps its planning time too.
+	ds = h.claim("sheet", l, 10)
+	if len(ds) != 1 || ds[0].Response.Key != "b" {
+		t.Fatalf("claimed %v, want b", keysOf(ds))
+	}
+	h.settle(l, store.Outcome{ID: ds[0].ID, State: store.Pending, Release: true, NextAt: t1.Add(time.Hour), At: t1})
+	h.clock.Advance(3 * time.Hour)
+	l = h.lease("sheet", "w1") // the first one ran out
+	first := h.claim("sheet", l, 1)
+	if len(first) != 1 || first[0].Response.Key != "b" {
+		t.Fatalf("claimed %v, want b (due first)", keysOf(first))
+	}
+	h.settle(l, h.delivered(first[0]))
+	if got := h.syncStats("sheet").OldestPending; !got.Equal(t0) {
+		t.Errorf("OldestPending after b was delivered = %s, want a's %s", got, t0)
+	}
+	h.deliverAll("sheet", l)
+	if got := h.syncStats("sheet").OldestPending; !got.IsZero() {
+		t.Errorf("OldestPending with nothing pending = %s, want zero", got)
+	}
 }
 
 func testStatsEmpty(t *testing.T, h *harness) {
