@@ -6,5 +6,6 @@ import (
 	_ "github.com/surveysync/surveysync/connectors/file"     // register the file source
 	_ "github.com/surveysync/surveysync/connectors/httppoll" // register the http_poll source
 	_ "github.com/surveysync/surveysync/connectors/httpreq"  // register the http destination
+	_ "github.com/surveysync/surveysync/connectors/sheets"   // register the google_sheets destination
 	_ "github.com/surveysync/surveysync/connectors/webhook"  // register the webhook source
 )

@@ -44,6 +44,11 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 		r.failRest(connectors.Permanent(fmt.Errorf("mapping %s renders requests, not sheet rows", b.Mapping.File())))
 		return r.res
 	}
+	for i, it := range b.Items {
+		if it.Row == nil {
+			r.settle(i, "", connectors.Render(fmt.Errorf("response %s was not rendered as a sheet row", it.ResponseKey)))
+		}
+	}
 	r.run()
 	return r.res
 }
@@ -112,8 +117,8 @@ func (r *batchRun) needsRead() bool {
 	if r.st.fence {
 		return true
 	}
-	for _, it := range r.b.Items {
-		if it.Uncertain || it.Version > 1 {
+	for i, it := range r.b.Items {
+		if !r.done[i] && (it.Uncertain || it.Version > 1) {
 			return true
 		}
 	}
@@ -136,7 +141,10 @@ func (r *batchRun) readFrom() int {
 	if r.st.fence {
 		consider(r.st.fenceFrom)
 	}
-	for _, it := range r.b.Items {
+	for i, it := range r.b.Items {
+		if r.done[i] {
+			continue
+		}
 		switch {
 		case it.Version > 1:
 			consider(2)

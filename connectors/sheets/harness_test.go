@@ -366,20 +366,31 @@ func (r *running) status() engine.SyncStatus {
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	pollFor(t, timeout, 20*time.Millisecond, what, cond)
+}
+
+func pollFor(t testing.TB, timeout, every time.Duration, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
 
 // waitDelivered waits until n deliveries are delivered and none pending.
 func (r *running) waitDelivered(n int64, timeout time.Duration) {
 	r.t.Helper()
+	// Reading the ledger's statistics is not free; do not compete with the
+	// dispatcher for it.
+	every := 20 * time.Millisecond
+	if n > 1000 {
+		every = 250 * time.Millisecond
+	}
 	var last engine.SyncStatus
-	waitFor(r.t, timeout, fmt.Sprintf("%d delivered", n), func() bool {
+	pollFor(r.t, timeout, every, fmt.Sprintf("%d delivered", n), func() bool {
 		last = r.status()
 		return last.Delivered == n && last.Pending == 0
 	})

@@ -142,7 +142,10 @@ func (lay layout) rowValues(row *mapping.Row, spec *mapping.SheetSpec, e encoder
 		if i >= len(lay.cols) {
 			break
 		}
-		v, err := e.value(c.Value, spec.Columns[i].UserEntered, clear)
+		// The key column is always written as text, so that a key such as
+		// 0012 reads back as it was sent and reconciliation finds it.
+		userEntered := spec.Columns[i].UserEntered && lay.cols[i] != lay.key
+		v, err := e.value(c.Value, userEntered, clear)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", c.Header, err)
 		}

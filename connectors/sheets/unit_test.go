@@ -221,6 +221,30 @@ func TestInputOption(t *testing.T) {
 	}
 }
 
+// TestUserEnteredRows: in a mapping with a user_entered column, every
+// request is USER_ENTERED, so every other text cell, the key included
+// even when it is marked user_entered itself, gets an apostrophe.
+func TestUserEnteredRows(t *testing.T) {
+	t.Parallel()
+	m := mustMapping(t, `sheet: T
+key: ID
+columns:
+  ID: {value: "{{ key }}", input: user_entered}
+  Comment: "{{ comment }}"
+  Rating: {value: "{{ rating }}", type: number}
+  Link: {value: "=HYPERLINK(\"https://x/{{ key }}\")", input: user_entered}
+`)
+	row := renderRow(t, m, "0012", `{"comment": "=1+2", "rating": 3}`)
+	got, err := sheets.RowValues([]string{"ID", "Comment", "Rating", "Link"}, m.Sheet(), row, mapping.DatesSerial, mapping.LongTextTruncate, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{"'0012", "'=1+2", 3.0, `=HYPERLINK("https://x/0012")`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("row (-want +got):\n%s", diff)
+	}
+}
+
 func TestLongText(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("ab😀", 20000) // 80,000 UTF-16 units
