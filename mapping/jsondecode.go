@@ -71,7 +71,11 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case c == 't':
 		return d.literal("true", true)
 	case c == 'f':
@@ -125,7 +129,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k.(string)] = v
+		m[k] = v
 		d.skipSpace()
 		if d.i >= len(d.s) {
 			return nil, d.syntax("")
@@ -215,7 +219,7 @@ func (d *jsonDecoder) number() (any, error) {
 
 // str reads a string starting at the opening quote. A string with no escapes
 // and valid UTF-8 is returned as a substring of the input.
-func (d *jsonDecoder) str() (any, error) {
+func (d *jsonDecoder) str() (string, error) {
 	d.i++ // opening quote
 	start := d.i
 	ascii := true
@@ -232,13 +236,13 @@ func (d *jsonDecoder) str() (any, error) {
 		case c == '\\':
 			return d.strSlow(start)
 		case c < 0x20:
-			return nil, d.syntax("in string literal")
+			return "", d.syntax("in string literal")
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 		d.i++
 	}
-	return nil, d.syntax("")
+	return "", d.syntax("")
 }
 
 // fixUTF8 replaces every invalid byte with U+FFFD, as encoding/json does.
@@ -258,7 +262,7 @@ func fixUTF8(s string) string {
 
 // strSlow decodes a string with escapes the way encoding/json does,
 // including its handling of unpaired surrogates.
-func (d *jsonDecoder) strSlow(start int) (any, error) {
+func (d *jsonDecoder) strSlow(start int) (string, error) {
 	b := make([]byte, 0, d.i-start+16)
 	b = append(b, d.s[start:d.i]...)
 	for d.i < len(d.s) {
@@ -274,7 +278,7 @@ func (d *jsonDecoder) strSlow(start int) (any, error) {
 		case c == '\\':
 			d.i++
 			if d.i >= len(d.s) {
-				return nil, d.syntax("")
+				return "", d.syntax("")
 			}
 			switch d.s[d.i] {
 			case '"', '\\', '/':
@@ -299,7 +303,7 @@ func (d *jsonDecoder) strSlow(start int) (any, error) {
 				d.i++
 				r, ok := d.hex4()
 				if !ok {
-					return nil, d.syntax("in \\u hexadecimal character escape")
+					return "", d.syntax("in \\u hexadecimal character escape")
 				}
 				if utf16.IsSurrogate(r) {
 					if d.i+1 < len(d.s) && d.s[d.i] == '\\' && d.s[d.i+1] == 'u' {
@@ -307,7 +311,7 @@ func (d *jsonDecoder) strSlow(start int) (any, error) {
 						d.i += 2
 						r2, ok := d.hex4()
 						if !ok {
-							return nil, d.syntax("in \\u hexadecimal character escape")
+							return "", d.syntax("in \\u hexadecimal character escape")
 						}
 						if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
 							b = utf8.AppendRune(b, dec)
@@ -319,16 +323,16 @@ func (d *jsonDecoder) strSlow(start int) (any, error) {
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				return nil, d.syntax("in string escape code")
+				return "", d.syntax("in string escape code")
 			}
 		case c < 0x20:
-			return nil, d.syntax("in string literal")
+			return "", d.syntax("in string literal")
 		default:
 			b = append(b, c)
 			d.i++
 		}
 	}
-	return nil, d.syntax("")
+	return "", d.syntax("")
 }
 
 func (d *jsonDecoder) hex4() (rune, bool) {
