@@ -186,12 +186,21 @@ func (r *batchRun) settleFound(items []int, from int) error {
 	}
 	r.st.fence = false
 	now := d.now()
+	dups, firstDup := 0, ""
+	defer func() {
+		if dups > 0 {
+			d.log.Warn("keys are in the tab more than once; the first row of each is used, and surveysync never deletes rows: remove the extra ones by hand",
+				"tab", r.st.title, "keys", dups, "first", firstDup)
+		}
+	}()
 	for _, i := range items {
 		it := r.b.Items[i]
 		rows := index[it.Row.Key]
 		if len(rows) > 1 {
-			d.warnOnce("dup:"+r.spec.Tab+"\x00"+it.Row.Key, "a key is in the tab more than once; surveysync never deletes rows, remove the extra ones by hand",
-				"tab", r.st.title, "key", it.Row.Key, "rows", rows)
+			if dups == 0 {
+				firstDup = fmt.Sprintf("%s (rows %v)", it.Row.Key, rows)
+			}
+			dups++
 		}
 		if len(rows) == 0 {
 			if u, ok := d.unknown[it.DeliveryID]; ok && now.Before(u.at.Add(d.cfg.ReconcileAfter)) {
@@ -291,9 +300,6 @@ func (r *batchRun) updateInPlace() {
 		req := &sheetsapi.BatchUpdateValuesRequest{ValueInputOption: r.enc.inputOption(), Data: data}
 		_, err := r.d.svc.Spreadsheets.Values.BatchUpdate(r.d.id, req).Context(connectors.Idempotent(r.ctx)).Do()
 		err = r.d.classify(err, callIdempotent, fmt.Sprintf("updating %d rows of tab %q in place", len(chunk), r.st.title))
-		if isParseRange(err) {
-			err = pauseParseRange(r.st.title, err)
-		}
 		for _, e := range chunk {
 			if err != nil {
 				r.settle(e.item, "", err)

@@ -85,7 +85,9 @@ func (d *Destination) classify(err error, kind call, what string) error {
 	case code == http.StatusNotFound:
 		return connectors.Pausedf("%s: spreadsheet %s was not found (%s); check spreadsheet in the destination's settings%s", what, d.id, msg, d.shareHint())
 	case code == http.StatusBadRequest && strings.Contains(g.Message, "Unable to parse range"):
-		return fmt.Errorf("%s: %w (%s)", what, errParseRange, msg)
+		// Retried as it is; callers that can follow the tab by id do so
+		// first (isParseRange).
+		return connectors.Transient(fmt.Errorf("%s: %w (%s)", what, errParseRange, msg))
 	case code == http.StatusBadRequest && strings.Contains(g.Message, "limit of") && strings.Contains(g.Message, "cells"):
 		return connectors.Pausedf("%s: the workbook is full (%s); delete unused tabs, rows or columns, or point this destination at a new spreadsheet", what, msg)
 	case code == http.StatusRequestTimeout || code >= 500:

@@ -64,7 +64,7 @@ func (d *Destination) WriteTable(ctx context.Context, t connectors.Table) error 
 	rng := cellRange(st.title, 0, 1, width-1, height)
 	if _, err := d.svc.Spreadsheets.Values.Update(d.id, rng, &sheetsapi.ValueRange{Values: values}).
 		ValueInputOption(inputRaw).Context(connectors.Idempotent(ctx)).Do(); err != nil {
-		return tableError(d.classify(err, callIdempotent, fmt.Sprintf("writing the summary table to tab %q", st.title)))
+		return d.classify(err, callIdempotent, fmt.Sprintf("writing the summary table to tab %q", st.title))
 	}
 	var clear []string
 	if int64(height) < st.rows {
@@ -76,7 +76,7 @@ func (d *Destination) WriteTable(ctx context.Context, t connectors.Table) error 
 	if len(clear) > 0 {
 		if _, err := d.svc.Spreadsheets.Values.BatchClear(d.id, &sheetsapi.BatchClearValuesRequest{Ranges: clear}).
 			Context(connectors.Idempotent(ctx)).Do(); err != nil {
-			return tableError(d.classify(err, callIdempotent, fmt.Sprintf("clearing below the summary table in tab %q", st.title)))
+			return d.classify(err, callIdempotent, fmt.Sprintf("clearing below the summary table in tab %q", st.title))
 		}
 	}
 	if enc.dates == mapping.DatesSerial {
@@ -116,13 +116,4 @@ func (d *Destination) tableTab(ctx context.Context, title string, rows, cols int
 		return nil, err
 	}
 	return st, nil
-}
-
-// tableError makes a range error retryable: the tab was renamed between
-// the read and the write, and the next run finds it again.
-func tableError(err error) error {
-	if isParseRange(err) {
-		return connectors.Transient(err)
-	}
-	return err
 }
