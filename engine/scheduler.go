@@ -156,3 +156,14 @@ func RunScoreJob(ctx context.Context, st store.Store, dest connectors.Destinatio
 	}
 	return st.RecordScoreRun(ctx, store.ScoreRun{Job: sp.Name, ScheduledFor: slot, RanAt: now(), Results: raw})
 }
+
+// RunScoreJob computes, writes and records the named job as of slot, as a
+// scheduled run would; `surveysync scores --write` uses it.
+func (e *Engine) RunScoreJob(ctx context.Context, job string, slot time.Time) error {
+	rt := e.currentRuntime()
+	sp := rt.plan.ScoreJob(job)
+	if sp == nil {
+		return fmt.Errorf("no score job %q", job)
+	}
+	return RunScoreJob(ctx, e.st, rt.scheduler.destination(sp), sp, slot, e.now)
+}

@@ -116,6 +116,7 @@ The configuration is read from --config, else $SURVEYSYNC_CONFIG, else ./surveys
 		newPreviewCommand(g),
 		newStatusCommand(g),
 		newReplayCommand(g),
+		newScoresCommand(g),
 		newSandboxCommand(g),
 		newVersionCommand(g),
 	)
