@@ -3,6 +3,7 @@ package sqlite
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // toMicros stores t as microseconds since the Unix epoch; the zero time is
@@ -43,4 +44,34 @@ func int64sJSON(ids []int64) string {
 		buf = strconv.AppendInt(buf, id, 10)
 	}
 	return string(append(buf, ']'))
+}
+
+// appendJSONString appends s to buf as a JSON string. Every byte of valid
+// UTF-8 is kept; an invalid byte becomes U+FFFD, as in encoding/json.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf = append(buf, '\\', c)
+			case c < 0x20:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				buf = append(buf, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, "\\ufffd"...)
+		} else {
+			buf = append(buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(buf, '"')
 }

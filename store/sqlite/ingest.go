@@ -2,9 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/surveysync/surveysync/store"
 )
@@ -24,10 +24,11 @@ WHERE id = ?1`
 VALUES (?1, ?2, 'pending', ?3, ?3, ?4)
 ON CONFLICT (response_id, sync) DO NOTHING`
 
-	// sqlInsertDeliveries plans the deliveries of new responses, a batch
-	// at a time: each element of ?2 is [sync, response id, redeliver tag].
+	// sqlInsertDeliveries plans the deliveries of new responses to one
+	// sync, a batch at a time: ?2 is a JSON object from response id to
+	// redeliver tag.
 	sqlInsertDeliveries = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
-SELECT j.value ->> 0, j.value ->> 1, 'pending', ?1, ?1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
+SELECT ?3, CAST(j.key AS INTEGER), 'pending', ?1, ?1, j.value FROM json_each(?2) AS j WHERE true
 ON CONFLICT (response_id, sync) DO NOTHING`
 
 	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag FROM deliveries WHERE response_id = ?1`
@@ -122,9 +123,40 @@ type ingester struct {
 	inserted map[string]int64
 	// links are the (sync, source) pairs seen, for sync_sources.
 	links map[[2]string]bool
-	// planned are deliveries of new responses not inserted yet: [sync,
-	// response id, tag].
-	planned [][]any
+	// planned are the deliveries of new responses not inserted yet, by
+	// sync, in first-seen order.
+	planned []*plannedBatch
+}
+
+// plannedBatch is new deliveries to one sync: a JSON object from response id
+// to redeliver tag, being built.
+type plannedBatch struct {
+	sync string
+	list []byte
+	n    int
+}
+
+// planNew adds a delivery of a new response to sync.
+func (in *ingester) planNew(sync string, responseID int64, tag string) {
+	var b *plannedBatch
+	for _, p := range in.planned {
+		if p.sync == sync {
+			b = p
+			break
+		}
+	}
+	if b == nil {
+		b = &plannedBatch{sync: sync, list: []byte{'{'}}
+		in.planned = append(in.planned, b)
+	}
+	if b.n > 0 {
+		b.list = append(b.list, ',')
+	}
+	b.list = append(b.list, '"')
+	b.list = strconv.AppendInt(b.list, responseID, 10)
+	b.list = append(b.list, '"', ':')
+	b.list = appendJSONString(b.list, tag)
+	b.n++
 }
 
 // existingDelivery is a delivery row of a response already stored.
@@ -162,7 +194,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 		planned := 0
 		for i, sync := range inc.Syncs {
 			if !slices.Contains(inc.Syncs[:i], sync) {
-				in.planned = append(in.planned, []any{sync, id, inc.RedeliverTag})
+				in.planNew(sync, id, inc.RedeliverTag)
 				planned++
 			}
 		}
@@ -204,22 +236,17 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 
 // insertPlanned inserts the deliveries planned for new responses.
 func (in *ingester) insertPlanned() error {
-	if len(in.planned) == 0 {
-		return nil
-	}
-	list, err := json.Marshal(in.planned)
-	if err != nil {
-		return fmt.Errorf("planning deliveries: %w", err)
-	}
-	res, err := in.w.exec(sqlInsertDeliveries, in.at, string(list))
-	if err != nil {
-		return fmt.Errorf("planning deliveries: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(in.planned)) {
-		return fmt.Errorf("planning deliveries: inserted %d (%v), want %d", n, err, len(in.planned))
-	}
-	for _, p := range in.planned {
-		in.w.move(p[0].(string), "", false, store.Pending, false)
+	for _, b := range in.planned {
+		res, err := in.w.exec(sqlInsertDeliveries, in.at, string(append(b.list, '}')), b.sync)
+		if err != nil {
+			return fmt.Errorf("planning deliveries to %s: %w", b.sync, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(b.n) {
+			return fmt.Errorf("planning deliveries to %s: inserted %d (%v), want %d", b.sync, n, err, b.n)
+		}
+		for range b.n {
+			in.w.move(b.sync, "", false, store.Pending, false)
+		}
 	}
 	in.planned = in.planned[:0]
 	return nil

@@ -1,41 +1,54 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/surveysync/surveysync/store"
 )
 
+// Settle applies outcomes a group at a time: outcomes that change their
+// deliveries the same way (all delivered at one time, say) become one
+// UPDATE … FROM json_each, whose ?2 is a JSON object from delivery id to
+// the destination's ref. json_each hands out an object's keys and values
+// as they are, with no per-row JSON parsing.
 const (
 	// sqlSettling reads what Settle needs to know of the deliveries named by
 	// the outcomes, in one statement.
 	sqlSettling = `SELECT id, sync, state, uncertain, stale, claim_token FROM deliveries
 WHERE id IN (SELECT value FROM json_each(?1))`
 
-	// sqlSettle applies a whole batch of outcomes in one statement. Each
-	// element of ?2 is [id, state, next_at, planned_at, settled_at,
-	// uncertain, stale, version increment, attempts rule, class, error,
-	// ref]; a null keeps the column as it is. The attempts rule is 0 to
-	// keep the count, 1 to reset it (a redelivery) and 2 to take back the
-	// claim's attempt (a release). A delivery is never due before it was
-	// planned, which the deliveries_retrying index relies on.
-	sqlSettle = `UPDATE deliveries SET
-    state = j.value ->> 1,
-    next_at = max(coalesce(j.value ->> 2, next_at), planned_at),
-    planned_at = coalesce(j.value ->> 3, planned_at),
-    settled_at = coalesce(j.value ->> 4, settled_at),
-    uncertain = j.value ->> 5,
-    stale = j.value ->> 6,
-    version = version + (j.value ->> 7),
-    attempts = CASE j.value ->> 8 WHEN 1 THEN 0 WHEN 2 THEN max(attempts - 1, 0) ELSE attempts END,
-    class = coalesce(j.value ->> 9, class),
-    last_error = coalesce(j.value ->> 10, last_error),
-    ref = coalesce(j.value ->> 11, ref)
+	sqlSettleFrom = `
 FROM json_each(?2) AS j
-WHERE deliveries.id = j.value ->> 0 AND deliveries.state = 'sending' AND deliveries.claim_token = ?1`
+WHERE deliveries.id = CAST(j.key AS INTEGER) AND deliveries.state = 'sending' AND deliveries.claim_token = ?1`
+
+	sqlSettleDelivered = `UPDATE deliveries
+SET state = 'delivered', settled_at = ?3, uncertain = 0, class = '', last_error = '', ref = j.value` + sqlSettleFrom
+
+	// sqlSettleRedeliver re-opens, as a redelivery, a delivery whose content
+	// changed while it was in flight (stale), once the old content arrived.
+	sqlSettleRedeliver = `UPDATE deliveries
+SET state = 'pending', version = version + 1, attempts = 0, next_at = ?3, planned_at = ?3, settled_at = 0,
+    stale = 0, uncertain = 0, class = '', last_error = '', ref = j.value` + sqlSettleFrom
+
+	sqlSettleDead = `UPDATE deliveries
+SET state = 'dead', stale = 0, settled_at = ?3, class = ?4, last_error = ?5,
+    ref = CASE WHEN j.value <> '' THEN j.value ELSE ref END` + sqlSettleFrom
+
+	// sqlSettleRetry returns deliveries to pending after a counted attempt.
+	// A delivery is never due before it was planned, which the
+	// deliveries_retrying index relies on.
+	sqlSettleRetry = `UPDATE deliveries
+SET state = 'pending', next_at = max(?3, planned_at), uncertain = ?4, stale = ?5, class = ?6, last_error = ?7,
+    ref = CASE WHEN j.value <> '' THEN j.value ELSE ref END` + sqlSettleFrom
+
+	// sqlSettleRelease returns deliveries to pending without counting the
+	// attempt.
+	sqlSettleRelease = `UPDATE deliveries
+SET state = 'pending', next_at = max(?3, planned_at), attempts = max(attempts - 1, 0), uncertain = ?4, stale = ?5,
+    class = CASE WHEN ?6 <> '' THEN ?6 ELSE class END,
+    last_error = CASE WHEN ?7 <> '' THEN ?7 ELSE last_error END` + sqlSettleFrom
 
 	sqlSyncStatus = `INSERT INTO sync_status (sync, last_success, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (sync) DO UPDATE SET
@@ -45,13 +58,6 @@ ON CONFLICT (sync) DO UPDATE SET
     last_error_at = max(last_error_at, excluded.last_error_at)`
 )
 
-// The attempts rules of sqlSettle.
-const (
-	keepAttempts  = 0
-	resetAttempts = 1
-	takeAttempt   = 2
-)
-
 // settling is a delivery named by an outcome, as Settle found it.
 type settling struct {
 	sync      string
@@ -59,6 +65,32 @@ type settling struct {
 	uncertain bool
 	stale     bool
 	token     int64
+}
+
+// settleKind is how an outcome changes its delivery.
+type settleKind uint8
+
+const (
+	settleDelivered settleKind = iota
+	settleRedeliver
+	settleDead
+	settleRetry
+	settleRelease
+)
+
+// settleGroup is what outcomes settled by one statement share.
+type settleGroup struct {
+	kind             settleKind
+	at, nextAt       int64
+	uncertain, stale bool
+	class, err       string
+}
+
+// settleBatch is the deliveries of one group: a JSON object from id to ref,
+// being built.
+type settleBatch struct {
+	refs []byte
+	n    int
 }
 
 // syncStatus is what one Settle learned about a sync.
@@ -90,7 +122,8 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 		if err != nil {
 			return err
 		}
-		changes := make([][]any, 0, len(outcomes))
+		var order []settleGroup // first-seen order, so statements run in a stable order
+		groups := map[settleGroup]*settleBatch{}
 		status := map[string]*syncStatus{}
 		for _, o := range outcomes {
 			d, ok := found[o.ID]
@@ -102,9 +135,15 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			if at == 0 {
 				at = now
 			}
-			change, state, uncertain := settleChange(o, d, at)
-			changes = append(changes, change)
+			g, state, uncertain := settleGroupOf(o, d, at)
 			w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
+			b := groups[g]
+			if b == nil {
+				b = &settleBatch{refs: []byte{'{'}}
+				groups[g] = b
+				order = append(order, g)
+			}
+			b.add(o.ID, o.Ref)
 
 			st := status[d.sync]
 			if st == nil {
@@ -118,21 +157,10 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 				st.lastError, st.lastErrorAt = o.Error, at
 			}
 		}
-		if len(changes) == 0 {
-			return nil
-		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(changes); err != nil {
-			return fmt.Errorf("encoding outcomes: %w", err)
-		}
-		res, err := w.exec(sqlSettle, lease.Token, buf.String())
-		if err != nil {
-			return fmt.Errorf("recording outcomes: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(changes)) {
-			return fmt.Errorf("recording outcomes: changed %d deliveries (%v), want %d", n, err, len(changes))
+		for _, g := range order {
+			if err := w.settleGroup(lease.Token, g, groups[g]); err != nil {
+				return err
+			}
 		}
 		for sync, st := range status {
 			if _, err := w.exec(sqlSyncStatus, sync, st.lastSuccess, st.lastError, st.lastErrorAt); err != nil {
@@ -187,16 +215,9 @@ func (w *writeTx) settling(outcomes []store.Outcome) (map[int64]*settling, error
 	return found, nil
 }
 
-// settleChange turns an outcome for delivery d into one element of
-// sqlSettle's batch, and says which state and uncertainty it leaves d in.
-func settleChange(o store.Outcome, d *settling, at int64) (change []any, state store.State, uncertain bool) {
-	// nullable keeps a column when s is empty.
-	nullable := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
+// settleGroupOf says how outcome o changes delivery d, and which state and
+// uncertainty it leaves d in.
+func settleGroupOf(o store.Outcome, d *settling, at int64) (g settleGroup, state store.State, uncertain bool) {
 	nextAt := toMicros(o.NextAt)
 	if nextAt == 0 {
 		nextAt = at
@@ -205,21 +226,59 @@ func settleChange(o store.Outcome, d *settling, at int64) (change []any, state s
 	case o.State == store.Delivered && d.stale:
 		// The content changed while this attempt was in flight: the old
 		// content arrived, so deliver the new one as a redelivery.
-		return []any{o.ID, store.Pending, at, at, 0, 0, 0, 1, resetAttempts, "", "", o.Ref}, store.Pending, false
+		return settleGroup{kind: settleRedeliver, at: at}, store.Pending, false
 	case o.State == store.Delivered:
-		return []any{o.ID, store.Delivered, nil, nil, at, 0, 0, 0, keepAttempts, "", "", o.Ref}, store.Delivered, false
+		return settleGroup{kind: settleDelivered, at: at}, store.Delivered, false
 	case o.State == store.Dead:
-		return []any{o.ID, store.Dead, nil, nil, at, boolInt(d.uncertain), 0, 0, keepAttempts, o.Class, o.Error, nullable(o.Ref)},
-			store.Dead, d.uncertain
+		return settleGroup{kind: settleDead, at: at, class: o.Class, err: o.Error}, store.Dead, d.uncertain
 	case o.Release:
-		// Not attempted: it stays as uncertain as it was, and stale too.
+		// Not attempted: it stays as uncertain, and as stale, as it was.
 		uncertain = d.uncertain || o.Uncertain
-		return []any{o.ID, store.Pending, nextAt, nil, nil, boolInt(uncertain), boolInt(d.stale), 0, takeAttempt,
-			nullable(o.Class), nullable(o.Error), nil}, store.Pending, uncertain
+		return settleGroup{kind: settleRelease, nextAt: nextAt, uncertain: uncertain, stale: d.stale, class: o.Class, err: o.Error},
+			store.Pending, uncertain
 	default:
 		// A certain failure clears stale: the next attempt sends the latest
 		// content anyway.
-		return []any{o.ID, store.Pending, nextAt, nil, nil, boolInt(o.Uncertain), boolInt(d.stale && o.Uncertain), 0, keepAttempts,
-			o.Class, o.Error, nullable(o.Ref)}, store.Pending, o.Uncertain
+		return settleGroup{kind: settleRetry, nextAt: nextAt, uncertain: o.Uncertain, stale: d.stale && o.Uncertain, class: o.Class, err: o.Error},
+			store.Pending, o.Uncertain
 	}
+}
+
+// add adds a delivery and its ref to the batch.
+func (b *settleBatch) add(id int64, ref string) {
+	if b.n > 0 {
+		b.refs = append(b.refs, ',')
+	}
+	b.refs = append(b.refs, '"')
+	b.refs = strconv.AppendInt(b.refs, id, 10)
+	b.refs = append(b.refs, '"', ':')
+	b.refs = appendJSONString(b.refs, ref)
+	b.n++
+}
+
+// settleGroup runs one group's statement.
+func (w *writeTx) settleGroup(token int64, g settleGroup, b *settleBatch) error {
+	refs := string(append(b.refs, '}'))
+	var query string
+	var args []any
+	switch g.kind {
+	case settleDelivered:
+		query, args = sqlSettleDelivered, []any{token, refs, g.at}
+	case settleRedeliver:
+		query, args = sqlSettleRedeliver, []any{token, refs, g.at}
+	case settleDead:
+		query, args = sqlSettleDead, []any{token, refs, g.at, g.class, g.err}
+	case settleRetry:
+		query, args = sqlSettleRetry, []any{token, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
+	case settleRelease:
+		query, args = sqlSettleRelease, []any{token, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
+	}
+	res, err := w.exec(query, args...)
+	if err != nil {
+		return fmt.Errorf("recording outcomes: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(b.n) {
+		return fmt.Errorf("recording outcomes: changed %d deliveries (%v), want %d", n, err, b.n)
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ var writerQueries = []string{
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlInsertDeliveries, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimable, sqlMarkSending,
-	sqlSettling, sqlSettle, sqlSyncStatus,
+	sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount,
 }
 
