@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/api/option"
 	gsheets "google.golang.org/api/sheets/v4"
 
 	"github.com/surveysync/surveysync/connectors"
+	"github.com/surveysync/surveysync/sandbox/fault"
 	emu "github.com/surveysync/surveysync/sandbox/sheetsapi"
 )
 
@@ -209,6 +211,50 @@ func TestDeliverReconcilesUncertainItems(t *testing.T) {
 	}
 	if got := withoutFormats(e.srv.Log())[2].Range; got != "'Responses'!A2:A" {
 		t.Errorf("key read range = %q, want the whole key column", got)
+	}
+}
+
+// TestUnknownOutcomeNotResentEarly: an append answered 500 may still be
+// applied by Google; its rows are not re-sent while reconcile_after runs,
+// however often the key column comes back without them, and other rows
+// flow meanwhile. A new process, which does not know when it was sent,
+// re-sends after its key read.
+func TestUnknownOutcomeNotResentEarly(t *testing.T) {
+	t.Parallel()
+	faults := fault.New(fault.Config{Rate5xx: 1, Seed: 1})
+	e := newEnv(t, emu.Options{Faults: faults}, "Responses")
+	must(t, e.srv.SetRow(e.id, "Responses", 0, []any{"Response ID", "Submitted", "Rating", "Promoter", "Comment"}))
+	cfg := e.config()
+	cfg.ReconcileAfter = time.Hour
+	d := e.dest(t, cfg)
+	m := mustMapping(t, testMapping)
+
+	a := item(t, m, 1, "a", `{"rating": 1}`)
+	res := d.Deliver(context.Background(), batchOf(m, a))
+	if errClass(res[0]) != connectors.ClassAmbiguous {
+		t.Fatalf("append answered 500: %v, want ambiguous", res[0].Err)
+	}
+	faults.Set(fault.Config{})
+	a.Uncertain = true
+	for range 2 {
+		res = d.Deliver(context.Background(), batchOf(m, a, item(t, m, 2, "b", `{"rating": 2}`)))
+		if errClass(res[0]) != connectors.ClassAmbiguous || !strings.Contains(res[0].Err.Error(), "may still be applied") {
+			t.Fatalf("uncertain row within reconcile_after: %v", res[0].Err)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"b": 1}, readTable(e.values("Responses")).keyCounts("Response ID")); diff != "" {
+		t.Fatalf("keys (-want +got):\n%s", diff)
+	}
+	if blind := emu.BlindAppendRetries(e.srv.Log()); len(blind) > 0 {
+		t.Fatalf("blind append after the 500: %+v", blind[0])
+	}
+
+	res = e.dest(t, cfg).Deliver(context.Background(), batchOf(m, a))
+	if res[0].Err != nil {
+		t.Fatalf("after a restart: %v", res[0].Err)
+	}
+	if diff := cmp.Diff(map[string]int{"a": 1, "b": 1}, readTable(e.values("Responses")).keyCounts("Response ID")); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
 	}
 }
 

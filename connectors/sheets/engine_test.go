@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	emu "github.com/surveysync/surveysync/sandbox/fault"
-	"github.com/surveysync/surveysync/sandbox/sheetsapi"
+	"github.com/surveysync/surveysync/sandbox/fault"
+	emu "github.com/surveysync/surveysync/sandbox/sheetsapi"
 )
 
 // These tests run the real engine: a file source in a temporary folder, a
@@ -25,7 +25,7 @@ func TestExactlyOnceUnderAmbiguousAppends(t *testing.T) {
 		t.Skip("10,000 responses through the engine")
 	}
 	t.Parallel()
-	e := newEnv(t, sheetsapi.Options{Faults: emu.New(emu.Config{ApplyThenReset: 0.1, ApplyThenTimeout: 0.1, Hold: 2 * time.Second, Seed: 42})})
+	e := newEnv(t, emu.Options{Faults: fault.New(fault.Config{ApplyThenReset: 0.1, ApplyThenTimeout: 0.1, Hold: 2 * time.Second, Seed: 42})})
 	dir := t.TempDir()
 	n := 10_000
 	if raceEnabled {
@@ -39,19 +39,19 @@ func TestExactlyOnceUnderAmbiguousAppends(t *testing.T) {
 
 	checkRows(t, e.values("Responses"), rs)
 	log := e.srv.Log()
-	if blind := sheetsapi.BlindAppendRetries(log); len(blind) > 0 {
+	if blind := emu.BlindAppendRetries(log); len(blind) > 0 {
 		t.Fatalf("%d appends followed an unknown outcome without a key read; first: %+v", len(blind), blind[0])
 	}
 	resets, timeouts, appends := 0, 0, 0
 	for _, l := range log {
-		if l.Operation != sheetsapi.OpValuesAppend {
+		if l.Operation != emu.OpValuesAppend {
 			continue
 		}
 		appends++
 		switch l.Fault {
-		case sheetsapi.FaultApplyThenReset:
+		case emu.FaultApplyThenReset:
 			resets++
-		case sheetsapi.FaultApplyThenTimeout:
+		case emu.FaultApplyThenTimeout:
 			timeouts++
 		}
 	}
@@ -66,7 +66,7 @@ func TestExactlyOnceUnderAmbiguousAppends(t *testing.T) {
 // must hold its own values under each header.
 func TestHeaderColumnsSwappedMidSync(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, sheetsapi.Options{})
+	e := newEnv(t, emu.Options{})
 	dir := t.TempDir()
 	run := startEngine(t, dir, engineConfig(e, "batch_rows: 50\n"), testMapping, time.Second)
 	first, second := makeResponses("a", 300), makeResponses("b", 300)
@@ -113,7 +113,7 @@ func swapColumns(t *testing.T, e *env, tab, a, b string) {
 // delivers everything once the header is back.
 func TestHeaderDeletedPausesThenResumes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, sheetsapi.Options{})
+	e := newEnv(t, emu.Options{})
 	dir := t.TempDir()
 	run := startEngine(t, dir, engineConfig(e, "batch_rows: 50\n"), testMapping, time.Second)
 	first, second := makeResponses("a", 100), makeResponses("b", 100)
@@ -152,16 +152,16 @@ func TestHeaderDeletedPausesThenResumes(t *testing.T) {
 // TestTabRenamedMidSync renames the tab while batches are flowing.
 func TestTabRenamedMidSync(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, sheetsapi.Options{})
+	e := newEnv(t, emu.Options{})
 	dir := t.TempDir()
 	// 1,000 rows in batches of 25, paced at 20 writes a second: about two
 	// seconds of appends, renamed after the fifth.
 	run := startEngine(t, dir, engineConfig(e, "batch_rows: 25\nquota: {writes_per_minute: 1200, reads_per_minute: 0}\n"), testMapping, time.Second)
 	rs := makeResponses("r", 1000)
 	writeResponses(t, dir, "all", rs)
-	waitFor(t, time.Minute, "five appends", func() bool { return countOps(e.srv.Log(), sheetsapi.OpValuesAppend) >= 5 })
+	waitFor(t, time.Minute, "five appends", func() bool { return countOps(e.srv.Log(), emu.OpValuesAppend) >= 5 })
 	must(t, e.srv.RenameSheet(e.id, "Responses", "Responses (renamed)"))
-	renamedAt := countOps(e.srv.Log(), sheetsapi.OpValuesAppend)
+	renamedAt := countOps(e.srv.Log(), emu.OpValuesAppend)
 	run.waitDelivered(1000, time.Minute)
 	if renamedAt >= 40 {
 		t.Fatalf("the rename came after every append (%d)", renamedAt)
@@ -177,7 +177,7 @@ func TestTabRenamedMidSync(t *testing.T) {
 // place, nothing is appended.
 func TestRedeliveryUpdatesRowInPlace(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, sheetsapi.Options{})
+	e := newEnv(t, emu.Options{})
 	dir := t.TempDir()
 	run := startEngine(t, dir, engineConfig(e, "batch_rows: 50\n"), testMapping, time.Second)
 	rs := makeResponses("r", 60)
@@ -193,7 +193,7 @@ func TestRedeliveryUpdatesRowInPlace(t *testing.T) {
 	}
 	writeResponses(t, dir, "updates", changed)
 	waitFor(t, time.Minute, "the updates", func() bool {
-		return countOps(e.srv.Log(), sheetsapi.OpValuesBatchUpd) > 0 && run.status().Pending == 0
+		return countOps(e.srv.Log(), emu.OpValuesBatchUpd) > 0 && run.status().Pending == 0
 	})
 	after := e.values("Responses")
 	checkRows(t, after, rs)
@@ -202,7 +202,7 @@ func TestRedeliveryUpdatesRowInPlace(t *testing.T) {
 			t.Fatalf("row %d holds %v, was %v: rows moved", i+1, after[i][0], before[i][0])
 		}
 	}
-	if n := countOps(e.srv.Log(), sheetsapi.OpValuesAppend); n != 0 {
+	if n := countOps(e.srv.Log(), emu.OpValuesAppend); n != 0 {
 		t.Errorf("%d appends for redeliveries", n)
 	}
 }
@@ -222,10 +222,10 @@ func indexOfID(rs []response, id string) int {
 // them without appending again.
 func TestInFlightAppendReconciledAfterRestart(t *testing.T) {
 	t.Parallel()
-	faults := emu.New(emu.Config{ApplyThenTimeout: 1, Hold: time.Minute})
+	faults := fault.New(fault.Config{ApplyThenTimeout: 1, Hold: time.Minute})
 	// The tab and its header exist, so that the first write is the append.
 	// Dates are written as text: no number format request to hold either.
-	e := newEnv(t, sheetsapi.Options{Faults: faults}, "Responses")
+	e := newEnv(t, emu.Options{Faults: faults}, "Responses")
 	must(t, e.srv.SetRow(e.id, "Responses", 0, []any{"Response ID", "Submitted", "Rating", "Promoter", "Comment"}))
 	dir := t.TempDir()
 	rs := makeResponses("r", 20)
@@ -234,7 +234,7 @@ func TestInFlightAppendReconciledAfterRestart(t *testing.T) {
 	writeResponses(t, dir, "all", rs)
 	waitFor(t, time.Minute, "an append to be held", func() bool {
 		for _, l := range e.srv.Log() {
-			if l.Operation == sheetsapi.OpValuesAppend && l.Applied && !l.Done {
+			if l.Operation == emu.OpValuesAppend && l.Applied && !l.Done {
 				return true
 			}
 		}
@@ -246,12 +246,12 @@ func TestInFlightAppendReconciledAfterRestart(t *testing.T) {
 		t.Fatalf("after the cut: %d uncertain, %d delivered; want 20, 0", st.Uncertain, st.Delivered)
 	}
 
-	faults.Set(emu.Config{})
+	faults.Set(fault.Config{})
 	e.srv.ResetLog()
 	run = startEngine(t, dir, cfg, testMapping, time.Second)
 	run.waitDelivered(20, time.Minute)
 	checkRows(t, e.values("Responses"), rs)
-	if n := countOps(e.srv.Log(), sheetsapi.OpValuesAppend); n != 0 {
+	if n := countOps(e.srv.Log(), emu.OpValuesAppend); n != 0 {
 		t.Errorf("%d appends after the restart, want none: the rows were there", n)
 	}
 }

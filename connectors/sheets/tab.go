@@ -146,15 +146,19 @@ func (w *workbook) titles() string {
 	return strings.Join(q, ", ")
 }
 
-// follow points st at m.
+// follow points st at m. What was learnt about another tab is dropped.
 func (st *tabState) follow(m sheetMeta) {
+	if st.known && st.id != m.id {
+		st.lastEnd = 0
+		st.formatted = map[int]bool{}
+	}
 	st.known, st.id, st.title, st.rows, st.cols = true, m.id, m.title, m.rows, m.cols
 }
 
 // locate finds the tab of st in a fresh read of the workbook: by pinned id,
 // else by the id known in this process, else by title, else by headers.
-// create reports whether a tab that is not there may be created (false for
-// probes). It returns errTabMissing when the tab should be created.
+// create reports whether a tab that is not there may be created; without
+// it (probes) such a tab leaves st unknown and locate returns nil.
 func (d *Destination) locate(ctx context.Context, st *tabState, spec *mapping.SheetSpec, create bool) error {
 	if err := d.loadBook(ctx); err != nil {
 		return err
