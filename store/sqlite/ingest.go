@@ -69,8 +69,10 @@ func (s *Store) Ingest(ctx context.Context, batch []store.Incoming, state []stor
 	}
 	at := toMicros(s.now())
 	results := make([]store.IngestResult, len(batch))
+	var links map[[2]string]bool
 	err := s.inWrite(ctx, func(w *writeTx) error {
 		in := ingester{w: w, at: at, inserted: map[string]int64{}, links: map[[2]string]bool{}}
+		links = in.links
 		for i := range batch {
 			r, err := in.one(&batch[i], hashes[i])
 			if err != nil {
@@ -83,7 +85,31 @@ func (s *Store) Ingest(ctx context.Context, batch []store.Incoming, state []stor
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	s.rememberLinks(links)
 	return results, nil
+}
+
+// knownLink reports whether sync_sources is known to hold (sync, source).
+func (s *Store) knownLink(link [2]string) bool {
+	s.linksMu.Lock()
+	defer s.linksMu.Unlock()
+	return s.links[link]
+}
+
+// rememberLinks notes links committed to sync_sources, so later ingests
+// skip the statement.
+func (s *Store) rememberLinks(links map[[2]string]bool) {
+	if len(links) == 0 {
+		return
+	}
+	s.linksMu.Lock()
+	defer s.linksMu.Unlock()
+	if s.links == nil {
+		s.links = map[[2]string]bool{}
+	}
+	for l := range links {
+		s.links[l] = true
+	}
 }
 
 // validateIngest rejects what the ledger cannot store.
@@ -121,20 +147,24 @@ type ingester struct {
 	at int64
 	// inserted counts new responses per source, for source_stats.
 	inserted map[string]int64
-	// links are the (sync, source) pairs seen, for sync_sources.
+	// links are the (sync, source) pairs seen that sync_sources may lack.
 	links map[[2]string]bool
 	// planned are the deliveries of new responses not inserted yet, by
 	// sync, in first-seen order.
 	planned []*plannedBatch
 }
 
-// plannedBatch is new deliveries to one sync: a JSON object from response id
-// to redeliver tag, being built.
+// plannedBatch is new deliveries to one sync.
 type plannedBatch struct {
-	sync string
-	list []byte
-	n    int
+	sync        string
+	responseIDs []int64
+	tags        []string
 }
+
+// bulkPlanFrom is the size from which a sync's new deliveries are inserted
+// with one statement rather than one each: below it, reading the JSON
+// costs more than the statements it saves.
+const bulkPlanFrom = 4
 
 // planNew adds a delivery of a new response to sync.
 func (in *ingester) planNew(sync string, responseID int64, tag string) {
@@ -146,17 +176,11 @@ func (in *ingester) planNew(sync string, responseID int64, tag string) {
 		}
 	}
 	if b == nil {
-		b = &plannedBatch{sync: sync, list: []byte{'{'}}
+		b = &plannedBatch{sync: sync}
 		in.planned = append(in.planned, b)
 	}
-	if b.n > 0 {
-		b.list = append(b.list, ',')
-	}
-	b.list = append(b.list, '"')
-	b.list = strconv.AppendInt(b.list, responseID, 10)
-	b.list = append(b.list, '"', ':')
-	b.list = appendJSONString(b.list, tag)
-	b.n++
+	b.responseIDs = append(b.responseIDs, responseID)
+	b.tags = append(b.tags, tag)
 }
 
 // existingDelivery is a delivery row of a response already stored.
@@ -178,7 +202,9 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 		in.inserted[r.Source] = 0
 	}
 	for _, sync := range inc.Syncs {
-		in.links[[2]string{sync, r.Source}] = true
+		if link := [2]string{sync, r.Source}; !in.links[link] && !w.s.knownLink(link) {
+			in.links[link] = true
+		}
 	}
 
 	inserted, err := w.exec(sqlInsertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload)
@@ -237,14 +263,34 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 // insertPlanned inserts the deliveries planned for new responses.
 func (in *ingester) insertPlanned() error {
 	for _, b := range in.planned {
-		res, err := in.w.exec(sqlInsertDeliveries, in.at, string(append(b.list, '}')), b.sync)
+		if len(b.responseIDs) < bulkPlanFrom {
+			for i, id := range b.responseIDs {
+				if _, err := in.plan(id, b.sync, b.tags[i]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		// A JSON object from response id to redeliver tag.
+		list := []byte{'{'}
+		for i, id := range b.responseIDs {
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = append(list, '"')
+			list = strconv.AppendInt(list, id, 10)
+			list = append(list, '"', ':')
+			list = appendJSONString(list, b.tags[i])
+		}
+		list = append(list, '}')
+		res, err := in.w.exec(sqlInsertDeliveries, in.at, string(list), b.sync)
 		if err != nil {
 			return fmt.Errorf("planning deliveries to %s: %w", b.sync, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(b.n) {
-			return fmt.Errorf("planning deliveries to %s: inserted %d (%v), want %d", b.sync, n, err, b.n)
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(b.responseIDs)) {
+			return fmt.Errorf("planning deliveries to %s: inserted %d (%v), want %d", b.sync, n, err, len(b.responseIDs))
 		}
-		for range b.n {
+		for range b.responseIDs {
 			in.w.move(b.sync, "", false, store.Pending, false)
 		}
 	}
@@ -252,21 +298,21 @@ func (in *ingester) insertPlanned() error {
 	return nil
 }
 
-// plan creates a pending delivery of a stored response for each sync that
-// has none.
-func (in *ingester) plan(responseID int64, syncs []string, tag string) (int, error) {
-	planned := 0
-	for _, sync := range syncs {
-		res, err := in.w.exec(sqlInsertDelivery, sync, responseID, in.at, tag)
-		if err != nil {
-			return planned, fmt.Errorf("planning delivery to %s: %w", sync, err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			in.w.move(sync, "", false, store.Pending, false)
-			planned++
-		}
+// plan creates a pending delivery of a response to sync unless it has one,
+// and returns how many it created.
+func (in *ingester) plan(responseID int64, sync, tag string) (int, error) {
+	res, err := in.w.exec(sqlInsertDelivery, sync, responseID, in.at, tag)
+	if err != nil {
+		return 0, fmt.Errorf("planning delivery to %s: %w", sync, err)
 	}
-	return planned, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("planning delivery to %s: %w", sync, err)
+	}
+	for range n {
+		in.w.move(sync, "", false, store.Pending, false)
+	}
+	return int(n), nil
 }
 
 // replan applies an ingest of a response already stored to its deliveries:
@@ -300,7 +346,7 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 	for _, sync := range inc.Syncs {
 		d, ok := existing[sync]
 		if !ok {
-			n, err := in.plan(responseID, []string{sync}, inc.RedeliverTag)
+			n, err := in.plan(responseID, sync, inc.RedeliverTag)
 			if err != nil {
 				return planned, err
 			}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	// The pure-Go SQLite driver, registered as "sqlite".
@@ -32,6 +33,10 @@ type Store struct {
 	readStmts  *stmtCache
 	now        func() time.Time
 	log        *slog.Logger
+
+	// links are the (sync, source) pairs known to be in sync_sources.
+	linksMu sync.Mutex
+	links   map[[2]string]bool
 }
 
 // The file modes of the ledger: only the daemon's user may read responses.
