@@ -183,3 +183,25 @@ type Table struct {
 	Header []string
 	Rows   [][]survey.Value
 }
+
+// Backfiller is implemented by sources that can read their history again,
+// for `surveysync backfill`. A backfill ignores and keeps the live cursor.
+type Backfiller interface {
+	// Backfill reads the responses of the window (or the given files)
+	// through sink, calling progress with the running count of records read.
+	Backfill(ctx context.Context, sink Sink, req BackfillRequest, progress func(read int)) error
+}
+
+// BackfillRequest bounds a backfill.
+type BackfillRequest struct {
+	// Since and Until bound the responses' submission times; zero leaves
+	// that side open.
+	Since, Until time.Time
+	// Files, for file sources, replaces the configured paths.
+	Files []string
+}
+
+// InWindow reports whether t is within the request's window.
+func (r BackfillRequest) InWindow(t time.Time) bool {
+	return (r.Since.IsZero() || !t.Before(r.Since)) && (r.Until.IsZero() || t.Before(r.Until))
+}

@@ -117,6 +117,7 @@ The configuration is read from --config, else $SURVEYSYNC_CONFIG, else ./surveys
 		newStatusCommand(g),
 		newReplayCommand(g),
 		newScoresCommand(g),
+		newBackfillCommand(g),
 		newSandboxCommand(g),
 		newVersionCommand(g),
 	)

@@ -99,6 +99,7 @@ type Source struct {
 var (
 	_ connectors.Source       = (*Source)(nil)
 	_ connectors.PolicySource = (*Source)(nil)
+	_ connectors.Backfiller   = (*Source)(nil)
 )
 
 // New builds a file source.
@@ -182,6 +183,8 @@ type FileReport struct {
 	Rejected int
 	// Skipped reports that the file's content was ingested before.
 	Skipped bool
+	// OutOfWindow counts responses a backfill skipped for their time.
+	OutOfWindow int
 }
 
 // HashFile returns the SHA-256 of a file's content, hex encoded.
@@ -198,12 +201,49 @@ func HashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Backfill reads the given files (or the configured ones) again, keeping
+// only responses submitted within the window; files ingested before are read
+// anyway, and what is already stored counts as duplicates.
+func (s *Source) Backfill(ctx context.Context, sink connectors.Sink, req connectors.BackfillRequest, progress func(read int)) error {
+	files := req.Files
+	if len(files) == 0 {
+		var err error
+		if files, err = s.Files(); err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return errors.New("no files to read: name them on the command line or check the source's paths")
+	}
+	read := 0
+	for _, f := range files {
+		base := read
+		rep, err := s.ingestFile(ctx, sink, f, true, req.InWindow, func(n int, _ connectors.IngestReport) {
+			if progress != nil {
+				progress(base + n)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		read = base + rep.Read
+	}
+	if progress != nil {
+		progress(read)
+	}
+	return nil
+}
+
 // IngestFile ingests one file in chunks. The file's hash is saved with its
 // last chunk, so a file is skipped once fully ingested and read again from
 // the start after an interruption (responses already stored are
 // duplicates, not new rows). With force, a file ingested before is read
 // again (backfill).
 func (s *Source) IngestFile(ctx context.Context, sink connectors.Sink, path string, force bool, progress Progress) (FileReport, error) {
+	return s.ingestFile(ctx, sink, path, force, nil, progress)
+}
+
+func (s *Source) ingestFile(ctx context.Context, sink connectors.Sink, path string, force bool, keep func(time.Time) bool, progress Progress) (FileReport, error) {
 	var rep FileReport
 	sum, err := HashFile(path)
 	if err != nil {
@@ -257,6 +297,8 @@ func (s *Source) IngestFile(ctx context.Context, sink connectors.Sink, path stri
 				return nil
 			case err != nil:
 				rec.Err = err
+			case keep != nil && !keep(r.SubmittedAt):
+				rep.OutOfWindow++
 			default:
 				chunk = append(chunk, r)
 			}

@@ -205,6 +205,7 @@ type Source struct {
 var (
 	_ connectors.Source       = (*Source)(nil)
 	_ connectors.PolicySource = (*Source)(nil)
+	_ connectors.Backfiller   = (*Source)(nil)
 )
 
 func compilePath(p string) *mapping.Expr {
@@ -278,6 +279,22 @@ func (s *Source) Run(ctx context.Context, sink connectors.Sink) error {
 	}
 }
 
+// Backfill polls the window with the API's date filters, through every
+// page, leaving the live cursor untouched.
+func (s *Source) Backfill(ctx context.Context, sink connectors.Sink, req connectors.BackfillRequest, progress func(read int)) error {
+	if len(req.Files) > 0 {
+		return errors.New("an http_poll source reads its API; files cannot be given")
+	}
+	read := 0
+	_, err := s.Poll(ctx, sink, &BackfillWindow{Since: req.Since, Until: req.Until}, func(_ int, fetched int, _ connectors.IngestReport) {
+		read += fetched
+		if progress != nil {
+			progress(read)
+		}
+	})
+	return err
+}
+
 // BackfillWindow bounds a backfill poll.
 type BackfillWindow struct {
 	Since, Until time.Time
@@ -336,6 +353,18 @@ func (s *Source) Poll(ctx context.Context, sink connectors.Sink, window *Backfil
 			return total, err
 		}
 		responses, rejects, top := s.extract(items)
+		if window != nil {
+			// The API's filter may use another time than the submission
+			// time the window is about; keep exactly the window.
+			req := connectors.BackfillRequest{Since: window.Since, Until: window.Until}
+			kept := responses[:0]
+			for _, r := range responses {
+				if req.InWindow(r.SubmittedAt) {
+					kept = append(kept, r)
+				}
+			}
+			responses = kept
+		}
 		if s.cursor != nil && newer(top, newest) {
 			newest = top
 		}

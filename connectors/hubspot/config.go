@@ -59,8 +59,12 @@ type Config struct {
 	// Concurrency is how many note requests are in flight at once. Default 4.
 	Concurrency int `yaml:"concurrency"`
 	// ThrottleBackoff is the first wait after a 429 that names no
-	// Retry-After; it doubles on each further 429, up to 64s. Default 1s.
+	// Retry-After; it doubles on each further 429, up to
+	// ThrottleBackoffMax. Default 1s.
 	ThrottleBackoff time.Duration `yaml:"throttle_backoff"`
+	// ThrottleBackoffMax caps that wait. Default 10s: the rolling window
+	// frees a request within ten seconds, so a longer wait only loses time.
+	ThrottleBackoffMax time.Duration `yaml:"throttle_backoff_max"`
 	// NoteKeyProperty names a custom note property (created in HubSpot
 	// beforehand) that holds each note's delivery key. By default the key is
 	// a marker line at the end of the note's body.
@@ -87,14 +91,15 @@ type OAuthConfig struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() *Config {
 	return &Config{
-		Endpoint:        DefaultEndpoint,
-		RateLimit:       DefaultRateLimit,
-		SearchRateLimit: DefaultSearchRateLimit,
-		Timezone:        "UTC",
-		Timeout:         DefaultTimeout,
-		Concurrency:     DefaultConcurrency,
-		ThrottleBackoff: time.Second,
-		ReconcileAfter:  DefaultReconcileAfter,
+		Endpoint:           DefaultEndpoint,
+		RateLimit:          DefaultRateLimit,
+		SearchRateLimit:    DefaultSearchRateLimit,
+		Timezone:           "UTC",
+		Timeout:            DefaultTimeout,
+		Concurrency:        DefaultConcurrency,
+		ThrottleBackoff:    time.Second,
+		ThrottleBackoffMax: rateInterval,
+		ReconcileAfter:     DefaultReconcileAfter,
 	}
 }
 
@@ -133,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		errs = append(errs, errors.New("concurrency: must be between 1 and 64"))
+	}
+	if c.ThrottleBackoff <= 0 || c.ThrottleBackoffMax < c.ThrottleBackoff {
+		errs = append(errs, errors.New("throttle_backoff: must be positive and at most throttle_backoff_max"))
 	}
 	if c.ReconcileAfter <= 0 {
 		errs = append(errs, errors.New("reconcile_after: must be positive"))

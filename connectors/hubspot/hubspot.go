@@ -149,8 +149,9 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	// rolling ten seconds within rate_limit.
 	d.bucket = deps.Clients.Bucket(d.quotaKey, max(cfg.RateLimit-1, 1), rateInterval, 1)
 	d.search = deps.Clients.Bucket(d.quotaKey+":search", max(cfg.SearchRateLimit-1, 1), time.Second, 1)
-	d.bucket.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
-	d.search.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
+	d.bucket.SetThrottleBackoff(cfg.ThrottleBackoff, cfg.ThrottleBackoffMax)
+	// The search limit is per second.
+	d.search.SetThrottleBackoff(min(cfg.ThrottleBackoff, time.Second), time.Second)
 	opts.Bucket = d.bucket
 	opts.BucketFor = func(r *http.Request) *connectors.Bucket {
 		if strings.HasSuffix(r.URL.Path, "/search") {
@@ -208,6 +209,14 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 		if err != nil {
 			results[i].Err = err
 			continue
+		}
+		if a.note != nil {
+			if err := d.reconcileWait(it); err != nil {
+				// Nothing is sent, not even the upsert, until the note of
+				// the earlier attempt can be looked for.
+				results[i].Err = err
+				continue
+			}
 		}
 		if a.upsert != nil {
 			upserts = append(upserts, &upsertJob{idx: i, it: it, input: a.upsert, dedupe: a.dedupe, note: a.note})

@@ -1,6 +1,7 @@
 package sheets
 
 import (
+	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
 )
@@ -53,3 +54,14 @@ var (
 	ColumnName          = columnName
 	QuoteTitle          = quoteTitle
 )
+
+// ClassifyError classifies a failed request as a destination acting as the
+// service account email ("" for a user credential) would; kind is 0 for a
+// read, 1 for an idempotent write, 2 for an append.
+func ClassifyError(email string, err error, kind int) error {
+	d := &Destination{id: "SHEET", who: identity{email: email}, writes: connectors.NewBucket("w", 0, 0, 1), reads: connectors.NewBucket("r", 0, 0, 1)}
+	return d.classify(err, []call{callRead, callIdempotent, callAppend}[kind], "appending 3 rows")
+}
+
+// IsParseRange reports a range error the destination follows by id.
+var IsParseRange = isParseRange

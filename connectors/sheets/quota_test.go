@@ -37,47 +37,76 @@ import (
 // The delivery loop is a small harness doing what engine/dispatch.go does
 // with results (retry-after waits, ambiguous marks uncertain), because the
 // engine's SQLite ledger has no business inside a fake-time bubble.
-func TestThrottleStormThenBudget(t *testing.T) {
-	var fakeNow atomic.Pointer[time.Time]
+// bubbleEmulator is an emulator served outside any synctest bubble, whose
+// clock a bubble publishes (see TestThrottleStormThenBudget).
+type bubbleEmulator struct {
+	srv    *emu.Server
+	url    string
+	faults *fault.Injector
+	now    atomic.Pointer[time.Time]
+}
+
+const bubbleSheet = "storm"
+
+func newBubbleEmulator(t *testing.T) *bubbleEmulator {
+	b := &bubbleEmulator{faults: fault.New(fault.Config{Seed: 1})}
 	start := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	fakeNow.Store(&start)
-	faults := fault.New(fault.Config{Seed: 1})
-	srv := emu.New(emu.Options{
-		Now:    func() time.Time { return *fakeNow.Load() },
-		Faults: faults,
+	b.now.Store(&start)
+	b.srv = emu.New(emu.Options{
+		Now:    func() time.Time { return *b.now.Load() },
+		Faults: b.faults,
 		Quotas: &emu.Quotas{ReadPerUser: 60, WritePerUser: 60},
 		Seed:   3,
 	})
-	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(b.srv.Handler())
 	ts.Config.SetKeepAlivesEnabled(false)
 	ts.Start()
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	const id = "storm"
-	must(t, srv.CreateSpreadsheetWithID(id, "Storm", "Responses"))
-	must(t, srv.SetRow(id, "Responses", 0, []any{"Response ID", "Submitted", "Rating", "Promoter", "Comment"}))
+	t.Cleanup(func() { ts.Close(); b.srv.Close() })
+	b.url = ts.URL + "/"
+	must(t, b.srv.CreateSpreadsheetWithID(bubbleSheet, "Storm", "Responses"))
+	must(t, b.srv.SetRow(bubbleSheet, "Responses", 0, []any{"Response ID", "Submitted", "Rating", "Promoter", "Comment"}))
+	return b
+}
+
+// publishClock runs in the bubble: it gives the emulator the bubble's time
+// every 5 ms until stop is called.
+func (b *bubbleEmulator) publishClock() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			now := time.Now()
+			b.now.Store(&now)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// config is the destination's configuration: Google's default budget of
+// 60 writes and 60 reads a minute, and the default timeout, 120 s, which
+// outlasts the longest bucket pause.
+func (b *bubbleEmulator) config() *sheets.Config {
+	cfg := sheets.DefaultConfig()
+	cfg.Spreadsheet, cfg.Endpoint = bubbleSheet, b.url
+	cfg.BatchRows = 20
+	return cfg
+}
+
+func TestThrottleStormThenBudget(t *testing.T) {
+	b := newBubbleEmulator(t)
+	srv, faults, id := b.srv, b.faults, bubbleSheet
 
 	var stormStart, stormEnd time.Time
 	var delivered map[string]int
 	ended := make(chan time.Time, 1)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, stop := context.WithCancel(context.Background())
-		defer stop()
-		tick := make(chan struct{})
-		go func() {
-			defer close(tick)
-			for ctx.Err() == nil {
-				now := time.Now()
-				fakeNow.Store(&now)
-				select {
-				case <-ctx.Done():
-				case <-time.After(5 * time.Millisecond):
-				}
-			}
-		}()
-
-		cfg := sheets.DefaultConfig() // 60 writes and 60 reads a minute
-		cfg.Spreadsheet, cfg.Endpoint = id, ts.URL+"/"
-		cfg.BatchRows = 20 // the default timeout, 120 s, outlasts the longest bucket pause
+		stopClock := b.publishClock()
+		cfg := b.config()
 		d, err := newDestination(cfg)
 		must(t, err)
 		defer d.Close()
@@ -100,8 +129,7 @@ func TestThrottleStormThenBudget(t *testing.T) {
 
 		delivered = dispatch(t, d, m, items, cfg.BatchRows)
 		stormEnd = <-ended
-		stop()
-		<-tick
+		stopClock()
 		synctest.Wait()
 	})
 
@@ -153,6 +181,34 @@ func TestThrottleStormThenBudget(t *testing.T) {
 	}
 	t.Logf("storm %s: %d throttled writes; %d writes and %d reads in all, the last %s after the storm began",
 		stormEnd.Sub(stormStart), throttled, len(writes), len(reads), writes[len(writes)-1].Sub(stormStart).Round(time.Second))
+}
+
+// TestThrottledBatchRetriesAfter: when the client's own retries of a 429
+// run out, the batch's deliveries come back as retry-after, with the wait
+// of the credential's write bucket, and nothing is written.
+func TestThrottledBatchRetriesAfter(t *testing.T) {
+	b := newBubbleEmulator(t)
+	synctest.Test(t, func(t *testing.T) {
+		stopClock := b.publishClock()
+		defer stopClock()
+		b.faults.Set(fault.Config{Rate429: 1, Seed: 1})
+		d, err := newDestination(b.config())
+		must(t, err)
+		defer d.Close()
+		m := mustMapping(t, testMapping)
+		before := time.Now()
+		res := d.Deliver(context.Background(), batchOf(m, item(t, m, 1, "r1", `{"rating": 1}`), item(t, m, 2, "r2", `{"rating": 2}`)))
+		for _, r := range res {
+			class, after := connectors.Classify(r.Err)
+			if class != connectors.ClassRetryAfter || after < time.Second || after > 65*time.Second {
+				t.Fatalf("result = %s after %s: %v; want retry_after within the bucket's backoff", class, after, r.Err)
+			}
+		}
+		t.Logf("throttled for %s before giving the batch back", time.Since(before))
+	})
+	if n := len(readTable(b.srv.Values(bubbleSheet, "Responses")).rows); n != 0 {
+		t.Errorf("%d rows written while throttled", n)
+	}
 }
 
 // dispatch delivers items the way engine/dispatch.go settles results: a
