@@ -11,6 +11,14 @@ import (
 // keepScoreRuns is how many runs of each score job the ledger keeps.
 const keepScoreRuns = 500
 
+const (
+	sqlInsertScoreRun = `INSERT INTO score_runs (job, scheduled_for, ran_at, results) VALUES (?1, ?2, ?3, ?4)`
+	sqlPruneScoreRuns = `DELETE FROM score_runs WHERE id IN (
+    SELECT id FROM score_runs WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT -1 OFFSET ?2)`
+	sqlScoreRuns = `SELECT scheduled_for, ran_at, results FROM score_runs
+WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT ?2`
+)
+
 // LastScoreRun returns a job's newest run, or a ScoreRun with only Job set
 // when it never ran. See store.Store.
 func (s *Store) LastScoreRun(ctx context.Context, job string) (store.ScoreRun, error) {
@@ -39,12 +47,10 @@ func (s *Store) RecordScoreRun(ctx context.Context, run store.ScoreRun) error {
 		results = []byte{}
 	}
 	err := s.inWrite(ctx, func(w *writeTx) error {
-		if _, err := w.exec(`INSERT INTO score_runs (job, scheduled_for, ran_at, results) VALUES (?1, ?2, ?3, ?4)`,
-			run.Job, toMicros(run.ScheduledFor), ranAt, results); err != nil {
+		if _, err := w.exec(sqlInsertScoreRun, run.Job, toMicros(run.ScheduledFor), ranAt, results); err != nil {
 			return err
 		}
-		_, err := w.exec(`DELETE FROM score_runs WHERE id IN (
-    SELECT id FROM score_runs WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT -1 OFFSET ?2)`, run.Job, keepScoreRuns)
+		_, err := w.exec(sqlPruneScoreRuns, run.Job, keepScoreRuns)
 		return err
 	})
 	if err != nil {
@@ -61,8 +67,7 @@ func (s *Store) ScoreRuns(ctx context.Context, job string, limit int) ([]store.S
 	}
 	var out []store.ScoreRun
 	err := s.inRead(ctx, func(r *readTx) error {
-		rows, err := r.query(`SELECT scheduled_for, ran_at, results FROM score_runs
-WHERE job = ?1 ORDER BY ran_at DESC, id DESC LIMIT ?2`, job, limit)
+		rows, err := r.query(sqlScoreRuns, job, limit)
 		if err != nil {
 			return err
 		}

@@ -61,6 +61,7 @@ var writerQueries = []string{
 	sqlCheckLease, sqlClaimable, sqlMarkSending,
 	sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount,
+	sqlSetPause, sqlClearPause, sqlInsertReject, sqlMarkRejects, sqlInsertScoreRun, sqlPruneScoreRuns,
 }
 
 // readerQueries are prepared on the read pool when the store opens (on one
@@ -68,5 +69,6 @@ var writerQueries = []string{
 var readerQueries = []string{
 	sqlDeliveryCounts, sqlSyncStatuses, sqlFirstDue, sqlOldestRetrying, sqlDeliveredSince,
 	sqlSourceStats, sqlSourceCursors, sqlRejectCounts, sqlPauses, sqlLeases,
-	sqlSourceState, sqlLookup, sqlScanResponses,
+	sqlSourceState, sqlLookup, sqlScanResponses, sqlDeadLetters, sqlDeadLettersOfSync,
+	sqlRejectsAll, sqlRejectsOfSource, sqlScoreRuns,
 }
