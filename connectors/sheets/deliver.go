@@ -105,9 +105,9 @@ func (r *batchRun) run() {
 			return
 		}
 	}
-	r.formatDates()
 	r.updateInPlace()
 	r.appendRest()
+	r.formatDates()
 }
 
 // needsRead reports whether the key column must be read before anything
@@ -470,7 +470,9 @@ func (r *batchRun) unknownOutcome(chunk []encoded, sentAt time.Time, err error) 
 // process, when dates are written as serial numbers. It is cosmetic: a
 // failure never fails the batch.
 func (r *batchRun) formatDates() {
-	if r.opts.dates != mapping.DatesSerial {
+	// Formats go after the rows, and wait while the write quota is
+	// throttled: they must never hold a delivery back.
+	if r.opts.dates != mapping.DatesSerial || !r.d.writes.PausedUntil().IsZero() || r.ctx.Err() != nil {
 		return
 	}
 	var reqs []*sheetsapi.Request
