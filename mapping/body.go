@@ -131,6 +131,19 @@ func (b *bodyNode) render(in *Input, collect func(*RenderError)) (any, bool, err
 	}
 }
 
+// visit calls f for every template in the body.
+func (b *bodyNode) visit(f func(*Expr)) {
+	if b == nil {
+		return
+	}
+	if b.expr != nil {
+		f(b.expr)
+	}
+	for _, k := range b.kids {
+		k.visit(f)
+	}
+}
+
 // batchSpec says how several rendered bodies combine into one.
 type batchSpec struct {
 	max      int

@@ -17,6 +17,7 @@ func (m *Mapping) Check(in *Input) config.ErrorList {
 	collect := func(re *RenderError) {
 		out = append(out, &config.Error{Pos: re.Pos, Msg: re.Msg})
 	}
+	defer in.project(m.proj)()
 	if _, err := in.fields(); err != nil {
 		return config.ErrorList{config.Errorf(config.Pos{File: m.file}, "sample response: %v", err)}
 	}

@@ -30,11 +30,21 @@ type sampleResponse struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-func (s sampleResponse) input() *Input {
-	return &Input{
+// input builds the Input for a sample. With full set, the payload is decoded
+// beforehand, whole; otherwise the mapping decodes what it needs.
+func (s sampleResponse) input(t *testing.T, full bool) *Input {
+	in := &Input{
 		Response: &survey.Response{Source: s.Source, Key: s.Key, SubmittedAt: s.SubmittedAt, Payload: s.Payload},
 		Sync:     s.Sync, Version: s.Version, ReceivedAt: s.ReceivedAt, Now: s.Now,
 	}
+	if full {
+		f, err := decodePayload(s.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Fields = f
+	}
+	return in
 }
 
 // readResponses reads response.json: one sample response or a list of them.
@@ -98,11 +108,11 @@ func toGoldenRequest(r *Request) *goldenRequest {
 }
 
 // renderCase renders every sample response of a case.
-func renderCase(t *testing.T, m *Mapping, samples []sampleResponse) goldenOutput {
+func renderCase(t *testing.T, m *Mapping, samples []sampleResponse, full bool) goldenOutput {
 	var out goldenOutput
 	var batch []*Request
 	for _, s := range samples {
-		in := s.input()
+		in := s.input(t, full)
 		res := goldenResult{Key: s.Key}
 		ok, err := m.Match(in)
 		if err != nil {
@@ -208,8 +218,13 @@ func TestGolden(t *testing.T) {
 			if _, statErr := os.Stat(errFile); statErr == nil {
 				t.Fatalf("mapping loaded, but %s expects an error", errFile)
 			}
-			out := renderCase(t, m, readResponses(t, filepath.Join(dir, "response.json")))
+			samples := readResponses(t, filepath.Join(dir, "response.json"))
+			out := renderCase(t, m, samples, false)
 			compareGolden(t, jsonFile, marshalGolden(t, out))
+			// Decoding only what the mapping reaches must not change a thing.
+			if diff := cmp.Diff(string(marshalGolden(t, out)), string(marshalGolden(t, renderCase(t, m, samples, true)))); diff != "" {
+				t.Errorf("rendering from the whole payload differs (-projected +whole):\n%s", diff)
+			}
 		})
 	}
 }

@@ -12,8 +12,10 @@ import (
 // delivery. Templates read the response's payload fields and the built-ins
 // key, source, submitted_at, received_at, delivery_key, version, sync and now.
 //
-// An Input is used by one goroutine at a time: when Fields is nil, the first
-// render decodes the payload and keeps the result in Fields.
+// An Input is used by one goroutine at a time: when Fields is nil, the
+// payload is decoded on first use and kept. A Mapping decodes (and keeps,
+// privately) only the parts its templates and filter can reach; Expr.Eval
+// and Filter.Match decode the whole payload into Fields.
 type Input struct {
 	// Response is the stored response.
 	Response *survey.Response
@@ -33,6 +35,23 @@ type Input struct {
 	// Now is the time the built-in now returns; the zero time means the
 	// current time.
 	Now time.Time
+
+	// proj is set while a Mapping renders: only what its paths reach is
+	// decoded, into projFields, and Fields stays nil.
+	proj       *projection
+	projFor    *projection
+	projFields map[string]any
+}
+
+// project makes the input decode only what p reaches until the returned
+// function is called. It does nothing when Fields is already set or another
+// projection is active.
+func (in *Input) project(p *projection) (restore func()) {
+	if in.Fields != nil || in.proj != nil || p == nil || p.all {
+		return func() {}
+	}
+	in.proj = p
+	return func() { in.proj = nil }
 }
 
 // fields returns the decoded payload, decoding it on first use.
@@ -43,6 +62,16 @@ func (in *Input) fields() (map[string]any, error) {
 	if in.Response == nil || len(in.Response.Payload) == 0 {
 		in.Fields = map[string]any{}
 		return in.Fields, nil
+	}
+	if in.proj != nil {
+		if in.projFor != in.proj {
+			f, err := decodeProjected(in.Response.Payload, in.proj)
+			if err != nil {
+				return nil, err
+			}
+			in.projFields, in.projFor = f, in.proj
+		}
+		return in.projFields, nil
 	}
 	f, err := decodePayload(in.Response.Payload)
 	if err != nil {

@@ -18,12 +18,22 @@ const maxJSONDepth = 10000
 // the input is copied into one string once and every string without escapes
 // is a substring of it. Unlike json.Decoder it refuses trailing data.
 func decodePayload(raw []byte) (map[string]any, error) {
+	return decodeWith(raw, nil)
+}
+
+// decodeProjected is decodePayload keeping only what p reaches; the rest is
+// checked for syntax but not built.
+func decodeProjected(raw []byte, p *projection) (map[string]any, error) {
+	return decodeWith(raw, p)
+}
+
+func decodeWith(raw []byte, p *projection) (map[string]any, error) {
 	d := jsonDecoder{s: string(raw)}
 	d.skipSpace()
 	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return nil, errors.New("decoding response payload: not a JSON object")
 	}
-	v, err := d.value(0)
+	v, err := d.value(0, p)
 	if err != nil {
 		return nil, fmt.Errorf("decoding response payload: %w", err)
 	}
@@ -57,7 +67,8 @@ func (d *jsonDecoder) skipSpace() {
 	}
 }
 
-func (d *jsonDecoder) value(depth int) (any, error) {
+// value decodes one value. A nil projection decodes everything.
+func (d *jsonDecoder) value(depth int, p *projection) (any, error) {
 	if depth >= maxJSONDepth {
 		return nil, errors.New("exceeded max depth")
 	}
@@ -67,9 +78,9 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	}
 	switch c := d.s[d.i]; {
 	case c == '{':
-		return d.object(depth)
+		return d.object(depth, p)
 	case c == '[':
-		return d.array(depth)
+		return d.array(depth, p)
 	case c == '"':
 		s, err := d.str()
 		if err != nil {
@@ -89,6 +100,108 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	}
 }
 
+// sub returns the projection for what is below key, or nil for everything;
+// skip is set when nothing below key is reachable.
+func (p *projection) sub(key string) (next *projection, skip bool) {
+	c := p.keys[key]
+	switch {
+	case c == nil:
+		return nil, true
+	case c.all:
+		return nil, false
+	}
+	return c, false
+}
+
+// skip checks one value's syntax without building it.
+func (d *jsonDecoder) skip(depth int) error {
+	if depth >= maxJSONDepth {
+		return errors.New("exceeded max depth")
+	}
+	d.skipSpace()
+	if d.i >= len(d.s) {
+		return d.syntax("")
+	}
+	var err error
+	switch c := d.s[d.i]; {
+	case c == '{':
+		d.i++
+		d.skipSpace()
+		if d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
+			return nil
+		}
+		for {
+			d.skipSpace()
+			if d.i >= len(d.s) || d.s[d.i] != '"' {
+				return d.syntax("looking for beginning of object key string")
+			}
+			if _, err := d.str(); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.i >= len(d.s) || d.s[d.i] != ':' {
+				return d.syntax("after object key")
+			}
+			d.i++
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.i >= len(d.s) {
+				return d.syntax("")
+			}
+			switch d.s[d.i] {
+			case ',':
+				d.i++
+			case '}':
+				d.i++
+				return nil
+			default:
+				return d.syntax("after object key:value pair")
+			}
+		}
+	case c == '[':
+		d.i++
+		d.skipSpace()
+		if d.i < len(d.s) && d.s[d.i] == ']' {
+			d.i++
+			return nil
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.i >= len(d.s) {
+				return d.syntax("")
+			}
+			switch d.s[d.i] {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return nil
+			default:
+				return d.syntax("after array element")
+			}
+		}
+	case c == '"':
+		_, err = d.str()
+	case c == 't':
+		_, err = d.literal("true", true)
+	case c == 'f':
+		_, err = d.literal("false", false)
+	case c == 'n':
+		_, err = d.literal("null", nil)
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err = d.numberText()
+	default:
+		err = d.syntax("looking for beginning of value")
+	}
+	return err
+}
+
 func (d *jsonDecoder) literal(word string, v any) (any, error) {
 	if len(d.s)-d.i >= len(word) && d.s[d.i:d.i+len(word)] == word {
 		d.i += len(word)
@@ -103,7 +216,7 @@ func (d *jsonDecoder) literal(word string, v any) (any, error) {
 	return nil, d.syntax("in literal " + word)
 }
 
-func (d *jsonDecoder) object(depth int) (any, error) {
+func (d *jsonDecoder) object(depth int, p *projection) (any, error) {
 	d.i++ // {
 	m := make(map[string]any)
 	d.skipSpace()
@@ -125,11 +238,24 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			return nil, d.syntax("after object key")
 		}
 		d.i++
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
+		next := p
+		if p != nil {
+			var skip bool
+			if next, skip = p.sub(k); skip {
+				if err := d.skip(depth + 1); err != nil {
+					return nil, err
+				}
+				goto separator
+			}
 		}
-		m[k] = v
+		{
+			v, err := d.value(depth+1, next)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+	separator:
 		d.skipSpace()
 		if d.i >= len(d.s) {
 			return nil, d.syntax("")
@@ -146,7 +272,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	}
 }
 
-func (d *jsonDecoder) array(depth int) (any, error) {
+func (d *jsonDecoder) array(depth int, p *projection) (any, error) {
 	d.i++ // [
 	a := make([]any, 0, 4)
 	d.skipSpace()
@@ -154,12 +280,30 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 		d.i++
 		return a, nil
 	}
-	for {
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
+	// Elements no path reaches are kept as null, so that indexes stay right.
+	var elem *projection
+	skipElems := false
+	if p != nil {
+		switch {
+		case p.elem == nil:
+			skipElems = true
+		case !p.elem.all:
+			elem = p.elem
 		}
-		a = append(a, v)
+	}
+	for {
+		if skipElems {
+			if err := d.skip(depth + 1); err != nil {
+				return nil, err
+			}
+			a = append(a, nil)
+		} else {
+			v, err := d.value(depth+1, elem)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
 		d.skipSpace()
 		if d.i >= len(d.s) {
 			return nil, d.syntax("")
@@ -179,6 +323,15 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func (d *jsonDecoder) number() (any, error) {
+	s, err := d.numberText()
+	if err != nil {
+		return nil, err
+	}
+	return json.Number(s), nil
+}
+
+// numberText reads a number and returns its text.
+func (d *jsonDecoder) numberText() (string, error) {
 	start := d.i
 	if d.s[d.i] == '-' {
 		d.i++
@@ -191,12 +344,12 @@ func (d *jsonDecoder) number() (any, error) {
 			d.i++
 		}
 	default:
-		return nil, d.syntax("in numeric literal")
+		return "", d.syntax("in numeric literal")
 	}
 	if d.i < len(d.s) && d.s[d.i] == '.' {
 		d.i++
 		if d.i >= len(d.s) || !isDigit(d.s[d.i]) {
-			return nil, d.syntax("after decimal point in numeric literal")
+			return "", d.syntax("after decimal point in numeric literal")
 		}
 		for d.i < len(d.s) && isDigit(d.s[d.i]) {
 			d.i++
@@ -208,13 +361,13 @@ func (d *jsonDecoder) number() (any, error) {
 			d.i++
 		}
 		if d.i >= len(d.s) || !isDigit(d.s[d.i]) {
-			return nil, d.syntax("in exponent of numeric literal")
+			return "", d.syntax("in exponent of numeric literal")
 		}
 		for d.i < len(d.s) && isDigit(d.s[d.i]) {
 			d.i++
 		}
 	}
-	return json.Number(d.s[start:d.i]), nil
+	return d.s[start:d.i], nil
 }
 
 // str reads a string starting at the opening quote. A string with no escapes

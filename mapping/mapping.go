@@ -37,6 +37,8 @@ type Mapping struct {
 	kind      Kind
 	filter    *Filter
 	filterPos config.Pos
+	// proj is what the mapping's templates and filter can reach in a payload.
+	proj *projection
 	sheet     *sheetMapping
 	req       *requestMapping
 }
@@ -112,7 +114,31 @@ func Parse(file string, src []byte) (*Mapping, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	m.proj = m.projection()
 	return m, nil
+}
+
+// projection collects every payload path the mapping uses.
+func (m *Mapping) projection() *projection {
+	p := &projection{}
+	p.addFilter(m.filter)
+	if m.sheet != nil {
+		for _, c := range m.sheet.columns {
+			p.addExpr(c.value)
+		}
+	}
+	if rm := m.req; rm != nil {
+		p.addExpr(rm.path)
+		p.addExpr(rm.idem)
+		for _, q := range rm.query {
+			p.addExpr(q.expr)
+		}
+		for _, h := range rm.headers {
+			p.addExpr(h.expr)
+		}
+		rm.body.visit(func(e *Expr) { p.addExpr(e) })
+	}
+	return p
 }
 
 // parseYAML is config.Parse, turning a panic inside the YAML library into an
@@ -136,7 +162,10 @@ func (m *Mapping) Kind() Kind { return m.kind }
 func (m *Mapping) Filter() *Filter { return m.filter }
 
 // Match reports whether the response passes the mapping's filter.
-func (m *Mapping) Match(in *Input) (bool, error) { return m.filter.Match(in) }
+func (m *Mapping) Match(in *Input) (bool, error) {
+	defer in.project(m.proj)()
+	return m.filter.Match(in)
+}
 
 // compileNamedMaps compiles the maps: section, whose entries columns and the
 // map pipe refer to by name.

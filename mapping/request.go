@@ -233,6 +233,7 @@ func (m *Mapping) RenderRequest(in *Input) (*Request, error) {
 	if m.req == nil {
 		return nil, fmt.Errorf("mapping %s renders sheet rows, not requests", m.file)
 	}
+	defer in.project(m.proj)()
 	return m.req.render(in, nil)
 }
 

@@ -474,6 +474,7 @@ func (m *Mapping) RenderRow(in *Input) (Row, error) {
 	if m.sheet == nil {
 		return Row{}, fmt.Errorf("mapping %s renders requests, not sheet rows", m.file)
 	}
+	defer in.project(m.proj)()
 	return m.sheet.render(in, nil)
 }
 
