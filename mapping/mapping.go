@@ -38,9 +38,9 @@ type Mapping struct {
 	filter    *Filter
 	filterPos config.Pos
 	// proj is what the mapping's templates and filter can reach in a payload.
-	proj *projection
-	sheet     *sheetMapping
-	req       *requestMapping
+	proj  *projection
+	sheet *sheetMapping
+	req   *requestMapping
 }
 
 // Load reads and compiles a mapping file. Every mistake in it is reported at
