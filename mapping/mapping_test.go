@@ -444,8 +444,8 @@ func TestPresets(t *testing.T) {
 			}
 		}
 	}
-	if got := PresetNames(); !cmp.Equal(got, []string{"csat_labels", "emoji_5", "stars", "thumbs"}) {
-		t.Errorf("PresetNames = %v", got)
+	if got := ValueMapPresets(); !cmp.Equal(got, []string{"csat_labels", "emoji_5", "stars", "thumbs"}) {
+		t.Errorf("ValueMapPresets = %v", got)
 	}
 }
 

@@ -402,7 +402,7 @@ func lookupMap(name string, env *compileEnv) (*ValueMap, error) {
 	if vm, ok := presets[name]; ok {
 		return vm, nil
 	}
-	names := PresetNames()
+	names := ValueMapPresets()
 	if env != nil {
 		for n := range env.maps {
 			names = append(names, n)

@@ -97,7 +97,7 @@ func compileValueMap(n *config.Node, env *compileEnv, where string, errs *loadEr
 		}
 		return vm
 	default:
-		errs.add(n.Pos, "%s: expected a preset name (%s) or a mapping of labels to values, got %s", where, strings.Join(PresetNames(), ", "), n.Kind)
+		errs.add(n.Pos, "%s: expected a preset name (%s) or a mapping of labels to values, got %s", where, strings.Join(ValueMapPresets(), ", "), n.Kind)
 		return nil
 	}
 }
@@ -150,8 +150,8 @@ func (e *unmappedError) Unwrap() error { return ErrUnmapped }
 // Name returns the preset's name, or "" for a map written out in the file.
 func (vm *ValueMap) Name() string { return vm.name }
 
-// PresetNames lists the named value maps, sorted.
-func PresetNames() []string {
+// ValueMapPresets lists the preset value maps (stars, emoji_5, ...), sorted.
+func ValueMapPresets() []string {
 	names := make([]string, 0, len(presets))
 	for n := range presets {
 		names = append(names, n)
