@@ -324,7 +324,10 @@ func (pl *pipeline) eval(in *Input) (any, *missing, error) {
 		if found {
 			v = got
 		} else {
-			miss = &missing{path: pl.head.src}
+			miss = &missing{path: pl.head.src, reason: builtinReasons[pl.head.builtin]}
+			if len(pl.head.steps) > 0 && pl.head.builtin != builtinPayload {
+				miss.reason = ""
+			}
 		}
 	} else {
 		v = pl.lit

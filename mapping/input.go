@@ -109,6 +109,16 @@ var builtinNames = map[string]builtin{
 	"payload":      builtinPayload,
 }
 
+// builtinReasons explain why a built-in has no value.
+var builtinReasons = map[builtin]string{
+	builtinKey:         "the response has no key",
+	builtinSource:      "the response has no source",
+	builtinSubmittedAt: "the source does not report when the response was submitted",
+	builtinReceivedAt:  "the receive time is not known here",
+	builtinDeliveryKey: "there is no delivery key outside a sync",
+	builtinSync:        "there is no sync name here",
+}
+
 // lookupBuiltin returns the value of a built-in; ok is false when the input
 // does not carry it (no response, a zero time, an empty sync name).
 func (in *Input) lookupBuiltin(b builtin) (v any, ok bool, err error) {
