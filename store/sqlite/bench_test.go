@@ -217,3 +217,37 @@ func BenchmarkStatsBacklog(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIngestToSettle is the store's whole share of one response's
+// trip: ingested in batches of 100 routed to one sync, then claimed and
+// settled 500 at a time.
+func BenchmarkIngestToSettle(b *testing.B) {
+	for _, sync := range []Synchronous{SyncFull, SyncNormal} {
+		b.Run("sync="+string(sync), func(b *testing.B) {
+			s := openBench(b, sync)
+			lease, err := s.AcquireLease(b.Context(), "sheet", "bench", time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch := make([]store.Incoming, 100)
+			next := 0
+			p := startPerItem(b)
+			for b.Loop() {
+				for range 5 {
+					for i := range batch {
+						batch[i] = store.Incoming{Response: benchResponse(next), Syncs: []string{"sheet"}}
+						next++
+					}
+					if _, err := s.Ingest(b.Context(), batch, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if n := claimSettle(b, s, lease); n != 500 {
+					b.Fatalf("settled %d, want 500", n)
+				}
+				p.items += 500
+			}
+			p.report("response")
+		})
+	}
+}
