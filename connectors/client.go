@@ -101,7 +101,11 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	}
 	paced := &pacedTransport{base: c.base, opts: o, metrics: c.metrics}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: paced, Timeout: o.Timeout}
+	// The attempt timeout lives in the paced transport, so that time spent
+	// waiting for the quota bucket never counts against it: a request held
+	// back by a throttle has not been sent and must not time out as if it
+	// had (which would make an append look ambiguous).
+	rc.HTTPClient = &http.Client{Transport: paced}
 	rc.RetryMax = o.RetryMax
 	rc.RetryWaitMin = 100 * time.Millisecond
 	rc.RetryWaitMax = 5 * time.Second
@@ -238,9 +242,15 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
 	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	t.metrics.observe(t.opts.Name, resp, err, time.Since(start))
+	if err != nil {
+		cancel()
+	} else {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	}
 	if err == nil && b != nil {
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
@@ -250,6 +260,18 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// cancelBody releases an attempt's timeout when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 type headerTransport struct {
