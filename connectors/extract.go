@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -63,13 +64,24 @@ type Extractor struct {
 	loc                  *time.Location
 }
 
-// exprText accepts a bare path ("conversation.id") or a template ("{{ ... }}").
-func exprText(s string) string {
+// ExprText turns a configured field reference into a template: a template
+// ("{{ ... }}") is kept, a path ("conversation.id") is wrapped, and a field
+// name with spaces or other characters ("Response ID", a CSV header) is
+// quoted as one key.
+func ExprText(s string) string {
 	if strings.Contains(s, "{{") {
 		return s
 	}
-	return "{{ " + s + " }}"
+	if bareName.MatchString(s) {
+		return "{{ " + s + " }}"
+	}
+	q, _ := json.Marshal(s)
+	return "{{ [" + string(q) + "] }}"
 }
+
+// bareName matches paths that need no quoting: a.b, answers[0].text,
+// answers[field.ref=nps].number.
+var bareName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\])*$`)
 
 // Extractor compiles the configuration.
 func (c *ResponseConfig) Extractor() (*Extractor, error) {
@@ -79,7 +91,7 @@ func (c *ResponseConfig) Extractor() (*Extractor, error) {
 		if text == "" {
 			return nil
 		}
-		e, err := mapping.CompileExpr(exprText(text), config.Pos{})
+		e, err := mapping.CompileExpr(ExprText(text), config.Pos{})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 		}

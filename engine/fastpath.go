@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"github.com/surveysync/surveysync/connectors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ var builtinNames = map[string]bool{"key": true, "source": true, "submitted_at": 
 
 // simplePath returns the keys of a plain payload path expression.
 func simplePath(text string) ([]string, bool) {
-	m := plainPath.FindStringSubmatch(exprTemplate(strings.TrimSpace(text)))
+	m := plainPath.FindStringSubmatch(connectors.ExprText(strings.TrimSpace(text)))
 	if m == nil {
 		return nil, false
 	}

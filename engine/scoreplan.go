@@ -8,6 +8,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/scores"
 )
@@ -118,19 +119,19 @@ func compileScoreJob(p *Plan, j *config.ScoreJob) (*ScorePlan, config.ErrorList)
 	sp.Definition = def.WithDefaults()
 
 	if j.Field != "" {
-		e, err := mapping.CompileExpr(exprTemplate(j.Field), at("field"))
+		e, err := mapping.CompileExpr(connectors.ExprText(j.Field), at("field"))
 		errs.Add(at("field"), err)
 		sp.Field = e
 	}
 	if j.Contact != "" {
-		e, err := mapping.CompileExpr(exprTemplate(j.Contact), at("contact"))
+		e, err := mapping.CompileExpr(connectors.ExprText(j.Contact), at("contact"))
 		errs.Add(at("contact"), err)
 		sp.Contact = e
 	} else if j.OnePerContact {
 		errs = append(errs, config.Errorf(at("one_per_contact"), "one_per_contact needs contact: the expression that identifies a respondent, such as contact.email"))
 	}
 	for _, g := range j.GroupBy {
-		e, err := mapping.CompileExpr(exprTemplate(g), at("group_by"))
+		e, err := mapping.CompileExpr(connectors.ExprText(g), at("group_by"))
 		errs.Add(at("group_by"), err)
 		sp.Segments = append(sp.Segments, e)
 	}
@@ -187,14 +188,6 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-// exprTemplate accepts a bare path ("rating") or a template ("{{ rating }}").
-func exprTemplate(s string) string {
-	if strings.Contains(s, "{{") {
-		return s
-	}
-	return "{{ " + s + " }}"
 }
 
 // ScoreJob returns the score job named name, or nil.

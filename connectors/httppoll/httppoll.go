@@ -176,7 +176,7 @@ func (c *Config) Validate() error {
 	}
 	for key, p := range map[string]string{"items": c.Items, "cursor.field": c.Cursor.Field, "pagination.token_field": c.Pagination.TokenField, "pagination.link_field": c.Pagination.LinkField} {
 		if p != "" {
-			if _, err := mapping.CompileExpr("{{ "+p+" }}", config.Pos{}); err != nil {
+			if _, err := mapping.CompileExpr(connectors.ExprText(p), config.Pos{}); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			}
 		}
@@ -212,7 +212,7 @@ func compilePath(p string) *mapping.Expr {
 	if p == "" {
 		return nil
 	}
-	e, _ := mapping.CompileExpr("{{ "+p+" }}", config.Pos{})
+	e, _ := mapping.CompileExpr(connectors.ExprText(p), config.Pos{})
 	return e
 }
 
