@@ -15,6 +15,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("{{{{"))
 	f.Add([]byte("dispatch: {batch_size: -1, lease: 1ms}\n"))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte("000\n---"))
+	f.Add([]byte("a: 1\n---\n---\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, errs := LoadBytes(filepath.Join(dir, "surveysync.yaml"), src)

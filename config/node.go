@@ -157,8 +157,11 @@ func Parse(file string, src []byte) (*Node, error) {
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return &Node{Kind: NullNode, Pos: Pos{File: file, Line: 1, Col: 1}}, nil
 	}
-	if len(f.Docs) > 1 {
-		return nil, &Error{Pos: posOf(file, f.Docs[1].GetToken()), Msg: "more than one YAML document; keep one per file"}
+	for _, d := range f.Docs[1:] {
+		if d == nil || d.Body == nil {
+			continue // an empty document after "---" holds nothing
+		}
+		return nil, &Error{Pos: posOf(file, d.Body.GetToken()), Msg: "more than one YAML document; keep one per file"}
 	}
 	c := converter{file: file}
 	n := c.convert(f.Docs[0].Body, 0)
