@@ -142,15 +142,52 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "deadletters", v)
 }
 
-// renderPayload shows a stored payload: indented when it is JSON, redacted
-// and bounded always. The template escapes it.
+// renderPayload shows a stored payload: indented when it is JSON, with the
+// \u003c, \u003e and \u0026 escapes some encoders write turned back into the
+// characters they stand for, so survey text reads as it was written;
+// redacted and bounded always. The template escapes it.
 func renderPayload(p []byte) string {
 	var buf bytes.Buffer
 	s := string(p)
 	if json.Valid(p) && json.Indent(&buf, p, "", "  ") == nil {
-		s = buf.String()
+		s = unescapeHTMLSafe(buf.String())
 	}
 	return truncate(red(s), maxPayloadChars)
+}
+
+// unescapeHTMLSafe replaces the \u003c, \u003e and \u0026 escapes of JSON
+// text with <, > and &, leaving every other escape (and an escaped
+// backslash followed by "u003c") alone.
+func unescapeHTMLSafe(s string) string {
+	if !strings.Contains(s, `\u00`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		if s[i+1] == 'u' && i+6 <= len(s) {
+			switch strings.ToLower(s[i+2 : i+6]) {
+			case "003c":
+				b.WriteByte('<')
+				i += 5
+				continue
+			case "003e":
+				b.WriteByte('>')
+				i += 5
+				continue
+			case "0026":
+				b.WriteByte('&')
+				i += 5
+				continue
+			}
+		}
+		b.WriteString(s[i : i+2])
+		i++
+	}
+	return b.String()
 }
 
 // replay re-opens dead letters: of a whole sync (form field "sync") or of

@@ -13,6 +13,20 @@ fuzztime="${FUZZTIME:-15s}"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The console's browser test needs Debian's headless Chromium: install it
+# when missing, if this user may (root, or sudo without a password);
+# otherwise the test skips (outside CI) and says so.
+if ! command -v chromium >/dev/null 2>&1; then
+  step "installing chromium for the console's browser test"
+  sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    if sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="none"; fi
+  fi
+  if [[ "$sudo" == none ]] || ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; then
+    echo "chromium could not be installed here; the console's browser test will skip" >&2
+  fi
+fi
+
 step "go vet"
 go vet ./...
 
