@@ -154,8 +154,9 @@ func (s *Server) DeleteSheet(spreadsheetID, title string) error {
 
 // SetRow replaces a whole row as if a person typed the values
 // (USER_ENTERED): strings are parsed, Go numbers and booleans kept; nil or
-// "" leaves a cell empty and cells past the values are cleared. Use it to simulate someone editing headers: swapping two,
-// deleting one, or adding a row by hand.
+// "" leaves a cell empty and cells past the values are cleared. Use it to
+// simulate someone editing headers: swapping two, deleting one, or adding
+// a row by hand.
 func (s *Server) SetRow(spreadsheetID, tab string, row int, values []any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,12 +177,8 @@ func (s *Server) SetRow(spreadsheetID, tab string, row int, values []any) error 
 			cells[i] = c
 		}
 	}
-	if row < len(sh.rows) {
-		sh.rows[row] = sh.rows[row][:0]
-	}
-	for i, c := range cells {
-		sh.set(row, i, c)
-	}
+	sh.reserve(row, 0)
+	sh.rows[row] = cells
 	sh.trim()
 	sh.version++
 	s.changed()

@@ -44,8 +44,7 @@ func (s *sheet) at(row, col int) cell {
 // written cell by cell is allocated once.
 func (s *sheet) reserve(row, width int) {
 	if row >= len(s.rows) {
-		s.rows = slices.Grow(s.rows, row+1-len(s.rows))
-		s.rows = s.rows[:row+1]
+		s.rows = extend(s.rows, row+1)
 	}
 	if r := s.rows[row]; cap(r) < width {
 		grown := make([]cell, len(r), width)
@@ -64,15 +63,27 @@ func (s *sheet) set(row, col int, c cell) {
 		return
 	}
 	if row >= len(s.rows) {
-		s.rows = slices.Grow(s.rows, row+1-len(s.rows))
-		s.rows = s.rows[:row+1]
+		s.rows = extend(s.rows, row+1)
 	}
 	r := s.rows[row]
 	if col >= len(r) {
-		r = slices.Grow(r, col+1-len(r))[:col+1]
+		r = extend(r, col+1)
 		s.rows[row] = r
 	}
 	r[col] = c
+}
+
+// extend returns x lengthened to n elements, the new ones zero. Rows and
+// the row list shrink in place (x[:k]), which leaves the cut elements in
+// the backing array; extending by reslicing alone would bring them back.
+func extend[T any](x []T, n int) []T {
+	old := len(x)
+	if n <= old {
+		return x
+	}
+	x = slices.Grow(x, n-old)[:n]
+	clear(x[old:])
+	return x
 }
 
 // rowBlank reports whether row has no data in columns [c0, c1).
@@ -132,11 +143,13 @@ func (s *sheet) deleteColumns(start, end int) {
 // resize sets the grid size, dropping data that falls outside it.
 func (s *sheet) resize(rows, cols int) {
 	if rows < len(s.rows) {
+		clear(s.rows[rows:])
 		s.rows = s.rows[:rows]
 	}
 	if cols < s.colCount {
 		for i, r := range s.rows {
 			if len(r) > cols {
+				clear(r[cols:])
 				s.rows[i] = r[:cols]
 			}
 		}
