@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/surveysync/surveysync/config"
-	_ "github.com/surveysync/surveysync/connectors/file" // the file source feeds the engine
-	_ "github.com/surveysync/surveysync/connectors/hubspot"
+	_ "github.com/surveysync/surveysync/connectors/file"    // the file source feeds the engine
+	_ "github.com/surveysync/surveysync/connectors/hubspot" // the destination under test
 	"github.com/surveysync/surveysync/engine"
 	"github.com/surveysync/surveysync/store"
 )

@@ -83,6 +83,9 @@ type Destination struct {
 	// unknownNotes holds, by delivery key, when a note was sent whose
 	// outcome is unknown.
 	unknownNotes map[string]time.Time
+	// upserted holds, by delivery key, contacts upserted for responses
+	// whose note is still to be made.
+	upserted map[string]upsertDone
 }
 
 var (
@@ -110,6 +113,7 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		log:          logger,
 		now:          deps.Clock(),
 		unknownNotes: map[string]time.Time{},
+		upserted:     map[string]upsertDone{},
 	}
 	d.started = d.now()
 	opts := connectors.ClientOptions{Name: name, Timeout: cfg.Timeout}
@@ -234,6 +238,7 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 		}
 	}
 	d.createNotes(ctx, notes, results)
+	d.settleUpserted(upserts, results)
 	return results
 }
 

@@ -212,10 +212,12 @@ func (d *Destination) searchNotes(ctx context.Context, jobs []*noteJob) (map[str
 		groups = append(groups, map[string]any{"filters": []map[string]any{{"propertyName": keyProp, "operator": "IN", "values": values}}})
 	} else {
 		for _, j := range jobs {
-			filters := []map[string]any{{"propertyName": keyProp, "operator": "CONTAINS_TOKEN", "value": j.it.DeliveryKey}}
+			// The contact comes first: it narrows the search most cheaply.
+			var filters []map[string]any
 			if c := j.contact(); c != "" {
 				filters = append(filters, map[string]any{"propertyName": "associations.contact", "operator": "EQ", "value": c})
 			}
+			filters = append(filters, map[string]any{"propertyName": keyProp, "operator": "CONTAINS_TOKEN", "value": j.it.DeliveryKey})
 			groups = append(groups, map[string]any{"filters": filters})
 		}
 	}

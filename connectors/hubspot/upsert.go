@@ -62,7 +62,19 @@ func rounds(jobs []*upsertJob) [][]*upsertJob {
 // notes of the contacts that were upserted, to be created next.
 func (d *Destination) upsert(ctx context.Context, jobs []*upsertJob, results []connectors.Result) []*noteJob {
 	var notes []*noteJob
-	for _, round := range rounds(jobs) {
+	var send []*upsertJob
+	for _, j := range jobs {
+		if id := d.upsertedBefore(j); id != "" {
+			// Upserted by an earlier attempt of this process, which failed
+			// on the note: writing the contact again would only repeat it,
+			// or undo a newer response delivered since.
+			j.contactID = id
+			results[j.idx].Err = nil
+			continue
+		}
+		send = append(send, j)
+	}
+	for _, round := range rounds(send) {
 		for start := 0; start < len(round); start += MaxBatchInputs {
 			chunk := round[start:min(start+MaxBatchInputs, len(round))]
 			d.sendUpsert(ctx, chunk, results)
@@ -81,6 +93,7 @@ func (d *Destination) upsert(ctx context.Context, jobs []*upsertJob, results []c
 		}
 		results[j.idx].Ref = "contact:" + j.contactID
 		if j.note != nil {
+			d.rememberUpserted(j)
 			j.note.Associations = contactNote(j.contactID)
 			notes = append(notes, &noteJob{idx: j.idx, it: j.it, note: j.note, contactID: j.contactID})
 		}
@@ -318,6 +331,53 @@ func (d *Destination) resolveContacts(ctx context.Context, jobs []*upsertJob, re
 				// idempotent, so re-sending it is harmless.
 				results[j.idx].Err = fail
 			}
+		}
+	}
+}
+
+// upsertDone is a contact upserted for a response whose note is not made yet.
+type upsertDone struct {
+	input     string
+	contactID string
+}
+
+// fingerprint identifies an upsert input's content.
+func (j *upsertJob) fingerprint() string {
+	b, _ := json.Marshal(j.input)
+	return string(b)
+}
+
+// rememberUpserted records that j's contact was upserted.
+func (d *Destination) rememberUpserted(j *upsertJob) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.upserted[j.it.DeliveryKey] = upsertDone{input: j.fingerprint(), contactID: j.contactID}
+}
+
+// upsertedBefore returns the contact id when this process already upserted
+// j's input for the same delivery, and "" otherwise.
+func (d *Destination) upsertedBefore(j *upsertJob) string {
+	if j.note == nil {
+		return ""
+	}
+	d.mu.Lock()
+	done, ok := d.upserted[j.it.DeliveryKey]
+	d.mu.Unlock()
+	if !ok || done.input != j.fingerprint() {
+		return ""
+	}
+	return done.contactID
+}
+
+// settleUpserted forgets the upserts whose delivery is settled for good.
+func (d *Destination) settleUpserted(jobs []*upsertJob, results []connectors.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, j := range jobs {
+		switch c, _ := connectors.Classify(results[j.idx].Err); c {
+		case connectors.ClassTransient, connectors.ClassRetryAfter, connectors.ClassAmbiguous, connectors.ClassPaused:
+		default:
+			delete(d.upserted, j.it.DeliveryKey)
 		}
 	}
 }
