@@ -67,17 +67,31 @@ type Extractor struct {
 // ExprText turns a configured field reference into a template: a template
 // ("{{ ... }}") is kept, a path ("conversation.id") is wrapped, and a field
 // name with spaces or other characters ("Response ID", a CSV header) is
-// quoted as one key.
+// quoted as one key. A bare name always means a payload field, even one
+// named like a mapping built-in (submitted_at, key, source): it is read
+// through payload.
 func ExprText(s string) string {
 	if strings.Contains(s, "{{") {
 		return s
 	}
 	if bareName.MatchString(s) {
+		first, _, _ := strings.Cut(s, ".")
+		first, _, _ = strings.Cut(first, "[")
+		if builtins[first] {
+			return "{{ payload." + s + " }}"
+		}
 		return "{{ " + s + " }}"
 	}
 	q, _ := json.Marshal(s)
-	return "{{ [" + string(q) + "] }}"
+	return "{{ payload[" + string(q) + "] }}"
 }
+
+// IsBuiltin reports whether name is one of the mapping's built-in names,
+// which shadow payload fields of the same name.
+func IsBuiltin(name string) bool { return builtins[name] }
+
+// builtins are the mapping's built-in names.
+var builtins = map[string]bool{"key": true, "source": true, "submitted_at": true, "received_at": true, "delivery_key": true, "version": true, "sync": true, "now": true, "payload": true}
 
 // bareName matches paths that need no quoting: a.b, answers[0].text,
 // answers[field.ref=nps].number.

@@ -16,9 +16,6 @@ import (
 
 var plainPath = regexp.MustCompile(`^\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}$`)
 
-// builtinNames are the mapping built-ins, which are not payload fields.
-var builtinNames = map[string]bool{"key": true, "source": true, "submitted_at": true, "received_at": true, "delivery_key": true, "version": true, "sync": true, "now": true, "payload": true}
-
 // simplePath returns the keys of a plain payload path expression.
 func simplePath(text string) ([]string, bool) {
 	m := plainPath.FindStringSubmatch(connectors.ExprText(strings.TrimSpace(text)))
@@ -26,7 +23,7 @@ func simplePath(text string) ([]string, bool) {
 		return nil, false
 	}
 	keys := strings.Split(m[1], ".")
-	if builtinNames[keys[0]] {
+	if connectors.IsBuiltin(keys[0]) {
 		return nil, false
 	}
 	return keys, true

@@ -271,7 +271,9 @@ func printReasons(w io.Writer, reasons map[string]int) {
 	for k, v := range reasons {
 		list = append(list, kv{k, v})
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n || (list[i].n == list[j].n && list[i].reason < list[j].reason) })
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].n > list[j].n || (list[i].n == list[j].n && list[i].reason < list[j].reason)
+	})
 	for i, x := range list {
 		if i == 10 {
 			fmt.Fprintf(w, "      … %d more reasons\n", len(list)-10)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	_ "time/tzdata" // time zones work even where the system has no zone database
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
@@ -116,6 +117,7 @@ The configuration is read from --config, else $SURVEYSYNC_CONFIG, else ./surveys
 		newPreviewCommand(g),
 		newStatusCommand(g),
 		newReplayCommand(g),
+		newDemoCommand(g),
 		newScoresCommand(g),
 		newBackfillCommand(g),
 		newSandboxCommand(g),
