@@ -356,4 +356,3 @@ func (b *backfillSink) Reject(ctx context.Context, rejects []store.Rejected) err
 func (b *backfillSink) State(ctx context.Context, name string) (string, bool, error) {
 	return b.base.State(ctx, name)
 }
-
