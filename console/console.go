@@ -3,7 +3,9 @@ package console
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/surveysync/surveysync/config"
@@ -155,6 +157,19 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.token = tok
+	if tok == "" {
+		// Without a token the console trusts loopback alone, so it must
+		// really be reached over loopback, by a loopback name: a page on
+		// another site that rebinds its own name to 127.0.0.1 gets nothing.
+		if !loopbackConn(r) {
+			c.fail(w, r, rq, http.StatusServiceUnavailable, "The console is refusing requests", "This connection did not come over loopback and console.token is not set.")
+			return
+		}
+		if !loopbackHost(r.Host) {
+			c.fail(w, r, rq, http.StatusForbidden, "Unexpected host name", "Without console.token the console answers only to loopback names such as 127.0.0.1 or localhost; open it by one of those, or set a token.")
+			return
+		}
+	}
 	rq.authorized = tok == "" || presentedSession(r, tok)
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 
@@ -171,6 +186,30 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// POST handlers check their own credentials: replay must answer 403
 	// when writing is off before it asks for a token.
 	c.mux.ServeHTTP(w, r)
+}
+
+// loopbackConn reports whether r came over a loopback connection (true
+// when the server does not say, as with a handler called directly).
+func loopbackConn(r *http.Request) bool {
+	addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return true
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	return !ok || tcp.IP.IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names loopback.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // postOnly answers 405 to anything but a POST.

@@ -1,7 +1,10 @@
 package console_test
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,6 +142,9 @@ func TestAccessRules(t *testing.T) {
 	}{
 		{"loopback without a token reads", fixtureOptions{}, "GET", "/console/", nil, nil, 200},
 		{"loopback with a token needs it", fixtureOptions{token: true}, "GET", "/console/", nil, nil, 401},
+		{"loopback without a token by localhost", fixtureOptions{}, "GET", "/console/", nil, []string{"Host", "localhost:8080"}, 200},
+		{"loopback without a token by another name (DNS rebinding)", fixtureOptions{}, "GET", "/console/", nil, []string{"Host", "evil.example:8080"}, 403},
+		{"loopback with a token by another name", fixtureOptions{token: true}, "GET", "/console/", nil, []string{"Host", "surveys.internal:8080", "Authorization", "Bearer " + testToken}, 200},
 		{"off loopback without credentials", fixtureOptions{listen: "0.0.0.0:8080", token: true}, "GET", "/console/", nil, nil, 401},
 		{"off loopback, JSON without credentials", fixtureOptions{listen: "0.0.0.0:8080", token: true}, "GET", "/console/status.json", nil, nil, 401},
 		{"off loopback with the bearer token", fixtureOptions{listen: "0.0.0.0:8080", token: true}, "GET", "/console/scores", nil, bearer, 200},
@@ -271,7 +277,7 @@ func TestReplayReopensDeadLetters(t *testing.T) {
 		t.Errorf("replay buttons (-want +got):\n%s", diff)
 	}
 
-	resp, _ := f.post(t, "/console/dead-letters/replay", url.Values{"one": {"to-crm:a"}, "token": {testToken}}, "Origin", "http://example.com")
+	resp, _ := f.post(t, "/console/dead-letters/replay", url.Values{"one": {"to-crm:a"}, "token": {testToken}}, "Origin", "http://127.0.0.1:8080")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("replay one: status %d", resp.StatusCode)
 	}
@@ -386,5 +392,61 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check = %v, want an error containing %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestOverviewExplainsPauses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	f.ingest(t, `{"id":"a"}`)
+	if err := f.e.Store().SetPause(t.Context(), "crm", "401 <b>token revoked</b>: reconnect the CRM"); err != nil {
+		t.Fatal(err)
+	}
+	var throttled bool
+	for _, b := range f.e.Clients().Buckets() {
+		if b.Name() == "http:crm" {
+			b.Throttled(time.Minute)
+			throttled = true
+		}
+	}
+	if !throttled {
+		t.Fatal("the http destination has no quota bucket named http:crm")
+	}
+	_, body := f.get(t, "/console/")
+	if strings.Contains(body, "<b>token revoked</b>") {
+		t.Fatal("the pause reason is rendered as markup")
+	}
+	doc := parseHTML(t, body)
+	var banners []string
+	for _, b := range findAll(doc, hasClass("banner")) {
+		strong := findAll(b, tag("strong"))
+		if len(strong) > 0 {
+			banners = append(banners, attr(b, "data-banner")+": "+textOf(strong[0]))
+		}
+	}
+	want := []string{
+		"paused: Destination crm is paused because 401 <b>token revoked</b>: reconnect the CRM",
+		"paused: Quota http:crm is paused because the API asked to slow down",
+	}
+	if diff := cmp.Diff(want, banners); diff != "" {
+		t.Errorf("banners (-want +got):\n%s", diff)
+	}
+	state := findAll(doc, func(n *html.Node) bool { return attr(n, "data-sync") == "to-crm" })
+	if len(state) != 1 || !strings.Contains(textOf(state[0]), "paused because 401 <b>token revoked</b>") {
+		t.Errorf("the sync row does not say why it is paused")
+	}
+}
+
+func TestNoTokenNeedsALoopbackConnection(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	r := httptest.NewRequest(http.MethodGet, "/console/", nil)
+	r.Host = "127.0.0.1:8080"
+	// The listener was handed in by the caller and is not on loopback,
+	// whatever the configuration says.
+	local := &net.TCPAddr{IP: net.ParseIP("192.0.2.10"), Port: 8080}
+	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, net.Addr(local)))
+	if resp := f.do(t, r); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", resp.StatusCode)
 	}
 }

@@ -21,8 +21,11 @@
 // Access. The console is read-only unless console.write is true and a
 // console.token is set. A listener that is not bound to loopback needs a
 // token (Check refuses such a configuration, and the handler answers 503
-// should it ever run with one). Once a token is configured every page needs
-// it, presented in one of three ways:
+// should it ever run with one). Without a token the console trusts loopback
+// alone, so it also answers 503 to a connection that did not arrive over
+// loopback and 403 to a Host header that is not a loopback name (a page on
+// another site that rebinds its name to 127.0.0.1 reads nothing). Once a
+// token is configured every page needs it, presented in one of three ways:
 //
 //   - an "Authorization: Bearer <token>" header, for scripts;
 //   - a "token" query parameter on any GET, which sets a session cookie and

@@ -176,7 +176,12 @@ func (f *fixture) do(t *testing.T, r *http.Request) *http.Response {
 func (f *fixture) get(t *testing.T, target string, header ...string) (*http.Response, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Host = "127.0.0.1:8080"
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			r.Host = header[i+1]
+			continue
+		}
 		r.Header.Set(header[i], header[i+1])
 	}
 	resp := f.do(t, r)
@@ -186,8 +191,13 @@ func (f *fixture) get(t *testing.T, target string, header ...string) (*http.Resp
 func (f *fixture) post(t *testing.T, target string, form url.Values, header ...string) (*http.Response, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	r.Host = "127.0.0.1:8080"
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			r.Host = header[i+1]
+			continue
+		}
 		r.Header.Set(header[i], header[i+1])
 	}
 	resp := f.do(t, r)

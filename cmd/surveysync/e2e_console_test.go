@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -517,6 +520,11 @@ func (c chromium) run(t *testing.T, args ...string) []byte {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
 		"--disable-dev-shm-usage", "--user-data-dir=" + profile}
 	cmd := exec.CommandContext(ctx, c.path, append(base, args...)...)
+	// Chromium starts helper processes that inherit its output: run it in a
+	// process group of its own and end the whole group on a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
