@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // batchUpdateIn is BatchUpdateSpreadsheetRequest; each request stays raw
@@ -32,7 +33,7 @@ type sheetOp struct {
 
 // supportedRequests lists the batchUpdate request kinds the emulator runs.
 var supportedRequests = []string{"addSheet", "appendDimension", "deleteDimension", "deleteSheet",
-	"insertDimension", "updateSheetProperties", "updateSpreadsheetProperties"}
+	"insertDimension", "repeatCell", "updateSheetProperties", "updateSpreadsheetProperties"}
 
 // batchUpdate serves spreadsheets.batchUpdate. As in Google, every request
 // is validated before any is applied, and one invalid request fails all.
@@ -40,6 +41,11 @@ func (s *Server) batchUpdate(c *call) (any, *apiError) {
 	var in batchUpdateIn
 	if e := decodeBody(c.body, &in, true); e != nil {
 		return nil, e
+	}
+	for _, req := range in.Requests {
+		for kind := range req {
+			c.kinds = append(c.kinds, kind)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,6 +99,7 @@ func (ss *spreadsheet) metaClone() *spreadsheet {
 	for i, sh := range ss.sheets {
 		m := *sh
 		m.rows, m.tables = nil, nil
+		m.formats = slices.Clone(sh.formats)
 		cp.sheets[i] = &m
 	}
 	return &cp
@@ -196,6 +203,12 @@ func (s *Server) parseOp(i int, req map[string]json.RawMessage) (sheetOp, *apiEr
 			}
 			return nil, nil
 		}
+	case "repeatCell":
+		rc, e := parseRepeatCell(raw)
+		if e != nil {
+			return sheetOp{}, e.prefixed(fmt.Sprintf("Invalid requests[%d].%s: ", i, kind))
+		}
+		op.apply = func(ss *spreadsheet) (map[string]any, *apiError) { return nil, repeatCell(ss, rc) }
 	case "":
 		return sheetOp{}, badRequest("Invalid requests[%d]: no request kind set", i)
 	default:

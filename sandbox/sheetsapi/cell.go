@@ -256,9 +256,10 @@ const (
 	dateFormatted     = "FORMATTED_STRING"
 )
 
-// render returns the JSON value of a non-empty cell for a read.
-// Formulas are not evaluated: every render option returns their text.
-func (c cell) render(valueOpt, dateOpt string) any {
+// render returns the JSON value of a non-empty cell for a read; nf is the
+// number format its range was given (zero for none). Formulas are not
+// evaluated: every render option returns their text.
+func (c cell) render(valueOpt, dateOpt string, nf numFmt) any {
 	switch c.kind {
 	case kindString, kindFormula:
 		return c.s
@@ -271,18 +272,27 @@ func (c cell) render(valueOpt, dateOpt string) any {
 		}
 		return c.n != 0
 	case kindNumber:
-		if valueOpt == renderFormatted || (c.isDate() && dateOpt == dateFormatted) {
-			return c.formatted()
+		if valueOpt == renderFormatted || (c.isDate(nf) && dateOpt == dateFormatted) {
+			return c.formatted(nf)
 		}
 		return c.n
 	}
 	return ""
 }
 
-func (c cell) isDate() bool { return c.format >= formatDate }
+// isDate reports whether a number shows as a date or time: by the format
+// it was typed in, else by its range's number format.
+func (c cell) isDate(nf numFmt) bool {
+	if c.format != formatPlain {
+		return c.format >= formatDate
+	}
+	return nf.isDate()
+}
 
-// formatted is the cell as FORMATTED_VALUE shows it.
-func (c cell) formatted() string {
+// formatted is the cell as FORMATTED_VALUE shows it. A number typed with a
+// format of its own ("$5", "2024-05-01") shows in it; otherwise in nf, the
+// number format of its range, if any.
+func (c cell) formatted(nf numFmt) string {
 	switch c.kind {
 	case kindString, kindFormula:
 		return c.s
@@ -293,6 +303,9 @@ func (c cell) formatted() string {
 		return "FALSE"
 	case kindEmpty:
 		return ""
+	}
+	if c.format == formatPlain && nf.typ != "" {
+		return nf.format(c.n)
 	}
 	switch c.format {
 	case formatPercent:

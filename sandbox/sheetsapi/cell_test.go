@@ -54,7 +54,7 @@ func TestParseUserEntered(t *testing.T) {
 			if c.kind != tt.kind || c.s != tt.s || c.n != tt.n {
 				t.Errorf("parseUserEntered(%q) = kind %d %q %v, want kind %d %q %v", tt.in, c.kind, c.s, c.n, tt.kind, tt.s, tt.n)
 			}
-			if got := c.formatted(); got != tt.formatted {
+			if got := c.formatted(numFmt{}); got != tt.formatted {
 				t.Errorf("formatted = %q, want %q", got, tt.formatted)
 			}
 		})
@@ -83,7 +83,7 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tt.want, tt.c.render(tt.value, tt.date)); diff != "" {
+			if diff := cmp.Diff(tt.want, tt.c.render(tt.value, tt.date, numFmt{})); diff != "" {
 				t.Errorf("render (-want +got):\n%s", diff)
 			}
 		})

@@ -181,12 +181,19 @@ func TestLogRecordsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = e.svc.Spreadsheets.Values.Get(id, "Nope!A1").Context(e.ctx).Do()
+	if _, err := e.svc.Spreadsheets.BatchUpdate(id, &sheets.BatchUpdateSpreadsheetRequest{Requests: []*sheets.Request{
+		{AddSheet: &sheets.AddSheetRequest{Properties: &sheets.SheetProperties{Title: "More"}}},
+		dateColumnFormat(0, 1, "DATE", ""),
+	}}).Context(e.ctx).Do(); err != nil {
+		t.Fatal(err)
+	}
 	got := e.srv.Log()
 	want := []LogEntry{
 		{Seq: 1, Method: "POST", Operation: OpValuesAppend, SpreadsheetID: id, Range: "Sheet1!A:A", Status: 200, HandlerStatus: 200, Done: true},
 		{Seq: 2, Method: "PUT", Operation: OpValuesUpdate, SpreadsheetID: id, Range: "Responses!A1", Status: 200, HandlerStatus: 200, Applied: true, RowsWritten: 2, Done: true},
 		{Seq: 3, Method: "GET", Operation: OpValuesBatchGet, SpreadsheetID: id, Range: "Responses!A:A, Responses!1:1", Status: 200, HandlerStatus: 200, Done: true},
 		{Seq: 4, Method: "GET", Operation: OpValuesGet, SpreadsheetID: id, Range: "Nope!A1", Status: 400, HandlerStatus: 400, Error: "Unable to parse range: Nope!A1", Done: true},
+		{Seq: 5, Method: "POST", Operation: OpBatchUpdate, SpreadsheetID: id, Requests: []string{"addSheet", "repeatCell"}, Status: 200, HandlerStatus: 200, Applied: true, Done: true},
 	}
 	if diff := cmp.Diff(want, got, cmpEntry); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)

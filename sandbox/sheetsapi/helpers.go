@@ -93,6 +93,34 @@ func (s *Server) Values(spreadsheetID, tab string) [][]any {
 		readOptions{major: "ROWS", valueOpt: renderUnformatted, dateOpt: dateSerial})
 }
 
+// FormattedValues returns a tab's data as FORMATTED_VALUE shows it: every
+// value a string, numbers in their number format (dates as dates), empty
+// trailing rows and cells left out. It returns nil for an unknown
+// spreadsheet or tab.
+func (s *Server) FormattedValues(spreadsheetID, tab string) [][]any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, sh, err := s.lookup(spreadsheetID, tab)
+	if err != nil {
+		return nil
+	}
+	return readRows(sh, gridRect{r0: 0, c0: 0, r1: sh.rowCount, c1: sh.colCount},
+		readOptions{major: "ROWS", valueOpt: renderFormatted, dateOpt: dateSerial})
+}
+
+// NumberFormat returns the number format type and pattern set for a cell
+// with repeatCell, or "" and "" when it has none.
+func (s *Server) NumberFormat(spreadsheetID, tab string, row, col int) (typ, pattern string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, sh, err := s.lookup(spreadsheetID, tab)
+	if err != nil {
+		return "", ""
+	}
+	f := sh.numberFormat(row, col)
+	return f.typ, f.pattern
+}
+
 // IsFormula reports whether a cell holds a formula, as opposed to a string
 // that only looks like one (such as "=1+2" written with RAW).
 func (s *Server) IsFormula(spreadsheetID, tab string, row, col int) bool {

@@ -35,6 +35,17 @@ type snapshotSheet struct {
 	FrozenRows int              `json:"frozenRowCount,omitempty"`
 	FrozenCols int              `json:"frozenColumnCount,omitempty"`
 	Cells      [][]snapshotCell `json:"cells,omitempty"`
+	Formats    []snapshotFormat `json:"formats,omitempty"`
+}
+
+// snapshotFormat is a number format rule; -1 marks an open end.
+type snapshotFormat struct {
+	R0      int    `json:"r0"`
+	C0      int    `json:"c0"`
+	R1      int    `json:"r1"`
+	C1      int    `json:"c1"`
+	Type    string `json:"type,omitempty"`
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // snapshotCell is a cell in the snapshot: exactly one of S, N, B, F set
@@ -112,6 +123,9 @@ func (s *Server) snapshot() snapshotFile {
 					shj.Cells[i][j] = toSnapshotCell(c)
 				}
 			}
+			for _, f := range sh.formats {
+				shj.Formats = append(shj.Formats, snapshotFormat{R0: f.r0, C0: f.c0, R1: f.r1, C1: f.c1, Type: f.f.typ, Pattern: f.f.pattern})
+			}
 			sj.Sheets = append(sj.Sheets, shj)
 		}
 		snap.Spreadsheets = append(snap.Spreadsheets, sj)
@@ -182,6 +196,9 @@ func (s *Server) load(path string) error {
 				for j, sc := range r {
 					sh.rows[i][j] = fromSnapshotCell(sc)
 				}
+			}
+			for _, f := range shj.Formats {
+				sh.formats = append(sh.formats, formatRule{r0: f.R0, c0: f.C0, r1: f.R1, c1: f.C1, f: numFmt{typ: f.Type, pattern: f.Pattern}})
 			}
 			sh.trim()
 			ss.sheets = append(ss.sheets, sh)

@@ -34,6 +34,9 @@ type LogEntry struct {
 	Range string
 	// Ranges holds every range of the call.
 	Ranges []string
+	// Requests lists the request kinds of a spreadsheets.batchUpdate in
+	// order, such as "addSheet" or "repeatCell".
+	Requests []string
 	// User is the quota user: the bearer token, the quotaUser parameter, or
 	// "anonymous".
 	User string
@@ -68,6 +71,7 @@ func (s *Server) Log() []LogEntry {
 	for i, e := range s.log {
 		out[i] = *e
 		out[i].Ranges = slices.Clone(e.Ranges)
+		out[i].Requests = slices.Clone(e.Requests)
 	}
 	return out
 }

@@ -34,6 +34,7 @@ type call struct {
 	applied bool
 	rows    int
 	ranges  []string // for batch calls, filled once the body is parsed
+	kinds   []string // request kinds of a spreadsheets.batchUpdate
 }
 
 // reqState travels in the request context from the front handler, through
@@ -136,6 +137,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if len(c.ranges) > 0 {
 			le.Ranges, le.Range = c.ranges, joinRanges(c.ranges)
 		}
+		le.Requests = c.kinds
 	})
 	s.answer(w, r, st, body, e)
 	if w != http.ResponseWriter(st.rec) {

@@ -22,6 +22,7 @@ type sheet struct {
 	rows       [][]cell
 	version    uint64 // bumped by every change not made by append
 	tables     map[tableKey]tableMemo
+	formats    []formatRule // number formats set with repeatCell, oldest first
 }
 
 func newSheet(id int64, title string, rows, cols int) *sheet {
@@ -106,6 +107,7 @@ func (s *sheet) insertRows(at, n int) {
 	if at < len(s.rows) {
 		s.rows = slices.Insert(s.rows, at, make([][]cell, n)...)
 	}
+	s.shiftFormats(true, at, n)
 	s.version++
 }
 
@@ -115,6 +117,7 @@ func (s *sheet) deleteRows(start, end int) {
 	if start < len(s.rows) {
 		s.rows = slices.Delete(s.rows, start, min(end, len(s.rows)))
 	}
+	s.shiftFormats(true, start, start-end)
 	s.version++
 }
 
@@ -126,6 +129,7 @@ func (s *sheet) insertColumns(at, n int) {
 			s.rows[i] = slices.Insert(r, at, make([]cell, n)...)
 		}
 	}
+	s.shiftFormats(false, at, n)
 	s.version++
 }
 
@@ -137,6 +141,7 @@ func (s *sheet) deleteColumns(start, end int) {
 			s.rows[i] = slices.Delete(r, start, min(end, len(r)))
 		}
 	}
+	s.shiftFormats(false, start, start-end)
 	s.version++
 }
 
@@ -154,6 +159,7 @@ func (s *sheet) resize(rows, cols int) {
 			}
 		}
 	}
+	s.clipFormats(rows, cols)
 	s.rowCount, s.colCount = rows, cols
 	s.trim()
 	s.version++

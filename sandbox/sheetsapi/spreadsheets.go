@@ -61,7 +61,7 @@ func gridData(sh *sheet, g gridRect) gridDataJSON {
 		}
 		var rd rowDataJSON
 		for col := g.c0; col < hi; col++ {
-			rd.Values = append(rd.Values, cellData(r[col]))
+			rd.Values = append(rd.Values, cellData(r[col], sh.numberFormat(row, col)))
 		}
 		gd.RowData = append(gd.RowData, rd)
 		if len(rd.Values) > 0 {
@@ -75,8 +75,13 @@ func gridData(sh *sheet, g gridRect) gridDataJSON {
 	return gd
 }
 
-func cellData(c cell) cellDataJSON {
+// cellData is a cell as GridData shows it; nf is the number format its
+// range was given, reported as its userEnteredFormat.
+func cellData(c cell, nf numFmt) cellDataJSON {
 	var cd cellDataJSON
+	if nf.typ != "" {
+		cd.UserEnteredFormat = &cellFormatJSON{NumberFormat: &numberFormatJSON{Type: nf.typ, Pattern: nf.pattern}}
+	}
 	switch c.kind {
 	case kindEmpty:
 		return cd
@@ -96,7 +101,7 @@ func cellData(c cell) cellDataJSON {
 	}
 	ev := *cd.UserEnteredValue
 	cd.EffectiveValue = &ev
-	cd.FormattedValue = c.formatted()
+	cd.FormattedValue = c.formatted(nf)
 	return cd
 }
 

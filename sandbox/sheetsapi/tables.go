@@ -34,7 +34,7 @@ func (s *Server) tabTable(group string, sh *sheet) view.Table {
 		out := make([]string, width)
 		for col := range width {
 			c := sh.at(row, col)
-			out[col] = c.formatted()
+			out[col] = c.formatted(sh.cellFormat(row, col, c))
 			if c.kind == kindFormula {
 				out[col] = FormulaMark + c.s
 			}

@@ -90,7 +90,7 @@ func readRows(sh *sheet, g gridRect, o readOptions) [][]any {
 		if hi > g.c0 {
 			vals = make([]any, hi-g.c0)
 			for col := g.c0; col < hi; col++ {
-				vals[col-g.c0] = renderOrEmpty(r[col], o)
+				vals[col-g.c0] = renderOrEmpty(sh, row, col, r[col], o)
 			}
 		}
 		if vals != nil {
@@ -118,7 +118,7 @@ func readColumns(sh *sheet, g gridRect, o readOptions) [][]any {
 		if lastRow >= 0 {
 			vals = make([]any, lastRow-g.r0+1)
 			for row := g.r0; row <= lastRow; row++ {
-				vals[row-g.r0] = renderOrEmpty(sh.at(row, col), o)
+				vals[row-g.r0] = renderOrEmpty(sh, row, col, sh.at(row, col), o)
 			}
 		}
 		out = append(out, vals)
@@ -136,11 +136,11 @@ func readColumns(sh *sheet, g gridRect, o readOptions) [][]any {
 	return out
 }
 
-func renderOrEmpty(c cell, o readOptions) any {
+func renderOrEmpty(sh *sheet, row, col int, c cell, o readOptions) any {
 	if c.empty() {
 		return ""
 	}
-	return c.render(o.valueOpt, o.dateOpt)
+	return c.render(o.valueOpt, o.dateOpt, sh.cellFormat(row, col, c))
 }
 
 // valuesGet serves values.get.

@@ -50,9 +50,19 @@ type rowDataJSON struct {
 }
 
 type cellDataJSON struct {
-	UserEnteredValue *extendedValueJSON `json:"userEnteredValue,omitempty"`
-	EffectiveValue   *extendedValueJSON `json:"effectiveValue,omitempty"`
-	FormattedValue   string             `json:"formattedValue,omitempty"`
+	UserEnteredValue  *extendedValueJSON `json:"userEnteredValue,omitempty"`
+	EffectiveValue    *extendedValueJSON `json:"effectiveValue,omitempty"`
+	FormattedValue    string             `json:"formattedValue,omitempty"`
+	UserEnteredFormat *cellFormatJSON    `json:"userEnteredFormat,omitempty"`
+}
+
+type cellFormatJSON struct {
+	NumberFormat *numberFormatJSON `json:"numberFormat,omitempty"`
+}
+
+type numberFormatJSON struct {
+	Type    string `json:"type"`
+	Pattern string `json:"pattern,omitempty"`
 }
 
 type extendedValueJSON struct {
