@@ -46,7 +46,7 @@ func (g gridRangeIn) rule() (formatRule, *apiError) {
 // repeatCellIn is a RepeatCellRequest; the cell stays raw so that fields
 // the emulator does not keep can be told from absent ones.
 type repeatCellIn struct {
-	Range  *gridRangeIn                `json:"range"`
+	Range  *gridRangeIn               `json:"range"`
 	Cell   map[string]json.RawMessage `json:"cell"`
 	Fields string                     `json:"fields"`
 }
