@@ -43,7 +43,7 @@ if [[ -z "${SKIP_FUZZ:-}" ]]; then
     pkg="./$(dirname "${file#./}")"
     for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
       echo "-- $pkg $target"
-      go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+      go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -parallel=1 "$pkg"
     done
   done
 fi
