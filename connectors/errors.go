@@ -71,8 +71,9 @@ func Pausedf(format string, args ...any) error { return Paused(fmt.Errorf(format
 func Render(err error) error { return &classified{class: ClassRender, err: err} }
 
 // Classify returns err's class and, for ClassRetryAfter, the wait. An error
-// without a class is ambiguous unless it is a context cancellation, because
-// treating an unknown failure as "not applied" is how peers duplicate rows.
+// without a class is ambiguous, a context cancellation included (a request
+// cut off may have been sent), because treating an unknown failure as "not
+// applied" is how peers duplicate rows.
 func Classify(err error) (Class, time.Duration) {
 	if err == nil {
 		return "", 0

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -177,18 +178,69 @@ func configure(p *config.Plugin, section string, fresh func() Config) (Config, c
 		return cfg, errs
 	}
 	if err := cfg.Validate(); err != nil {
-		for _, e := range config.AsList(err) {
+		for _, e := range validationErrors(err) {
 			if e.Pos.Line == 0 {
-				e.Pos = p.Pos
-				key, _, _ := strings.Cut(e.Msg, ":")
-				key, _, _ = strings.Cut(key, ".")
-				if n := p.Body.Get(strings.TrimSpace(key)); n != nil {
-					e.Pos = n.Pos
-				}
+				e.Pos = keyPos(p, e.Msg)
 			}
 			e.Msg = prefix + e.Msg
 			errs = append(errs, e)
 		}
 	}
 	return cfg, errs
+}
+
+// validationErrors splits what Validate returned into one error per
+// problem. config.AsList alone does not do that for errors.Join trees, the
+// way most Validate methods collect problems: it returns one error holding
+// every message, or, when one branch wraps a positioned list (a compiled
+// expression's errors, say), only that list, dropping the rest. A wrapped
+// error ("key: %w") keeps its wrapper's text as a prefix of each message.
+func validationErrors(err error) config.ErrorList {
+	switch e := err.(type) {
+	case config.ErrorList:
+		out := make(config.ErrorList, len(e))
+		for i, x := range e {
+			c := *x
+			out[i] = &c
+		}
+		return out
+	case *config.Error:
+		c := *e
+		return config.ErrorList{&c}
+	case interface{ Unwrap() []error }:
+		var out config.ErrorList
+		for _, x := range e.Unwrap() {
+			out = append(out, validationErrors(x)...)
+		}
+		return out
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		if prefix, ok := strings.CutSuffix(err.Error(), inner.Error()); ok {
+			out := validationErrors(inner)
+			for _, e := range out {
+				e.Msg = prefix + e.Msg
+			}
+			return out
+		}
+	}
+	return config.ErrorList{{Msg: err.Error()}}
+}
+
+// keyPos returns where the key a message starts with is written in the
+// entry: for "csv.delimiter: ..." the deepest of csv and csv.delimiter that
+// is there, else the entry's name.
+func keyPos(p *config.Plugin, msg string) config.Pos {
+	pos := p.Pos
+	key, _, ok := strings.Cut(msg, ":")
+	if !ok {
+		return pos
+	}
+	n := p.Body
+	for _, k := range strings.Split(strings.TrimSpace(key), ".") {
+		if n = n.Get(k); n == nil {
+			break
+		}
+		pos = n.Pos
+	}
+	return pos
 }
