@@ -234,9 +234,14 @@ func (e *Engine) Reload(plan *Plan) error {
 	if running {
 		old.stop(e.opts.ShutdownGrace)
 	}
+	// The handler is built outside the lock: building the console may ask
+	// the engine for its plan.
 	e.mu.Lock()
 	e.rt = rt
-	e.handler = rt.handler()
+	e.mu.Unlock()
+	h := rt.handler()
+	e.mu.Lock()
+	e.handler = h
 	e.mu.Unlock()
 	if running {
 		rt.start()

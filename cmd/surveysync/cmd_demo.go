@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/console"
 	"github.com/surveysync/surveysync/engine"
 	"github.com/surveysync/surveysync/examples"
 	"github.com/surveysync/surveysync/sandbox"
@@ -127,6 +128,9 @@ func runDemo(ctx context.Context, o *DemoOptions, g *GlobalOptions) error {
 	plan, err := loadPlan(g)
 	if err != nil {
 		return err
+	}
+	if err := console.Check(plan.Config); err != nil {
+		return fmt.Errorf("console: %w", err)
 	}
 	dln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

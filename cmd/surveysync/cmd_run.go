@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/console"
 	"github.com/surveysync/surveysync/engine"
 )
 
@@ -64,6 +66,9 @@ func runRun(ctx context.Context, o *RunOptions, g *GlobalOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := console.Check(plan.Config); err != nil {
+		return fmt.Errorf("console: %w; nothing was started", err)
+	}
 	log := daemonLogger(g, o, plan.Config)
 	if os.Geteuid() == 0 {
 		log.Warn("running as root; run the daemon as an unprivileged user that owns only its data directory")
@@ -99,6 +104,10 @@ func reload(g *GlobalOptions, e *engine.Engine, log *slog.Logger) {
 		plan, cerrs := engine.Compile(cfg)
 		errs = append(errs, cerrs...)
 		if len(errs.Errs()) == 0 {
+			if err := console.Check(plan.Config); err != nil {
+				log.Error("reload refused; keeping the running configuration", "err", "console: "+err.Error())
+				return
+			}
 			if err := e.Reload(plan); err != nil {
 				log.Error("reload failed; keeping the running configuration", "err", err)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/console"
 	"github.com/surveysync/surveysync/engine"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
@@ -59,6 +60,9 @@ func runValidate(_ context.Context, o *ValidateOptions, g *GlobalOptions) error 
 		plan, cerrs = engine.Compile(cfg)
 		errs = append(errs, cerrs...)
 		errs = append(errs, engine.CheckSecrets(cfg)...)
+		if err := console.Check(cfg); err != nil {
+			errs = append(errs, &config.Error{Pos: cfg.At("console"), Msg: "console: " + err.Error()})
+		}
 	}
 	if o.Sample != "" && plan != nil && len(errs.Errs()) == 0 {
 		serrs, err := checkSample(plan, o.Sample)
