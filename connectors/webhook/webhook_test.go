@@ -32,7 +32,7 @@ type testBundle struct {
 
 // setup runs the engine's HTTP side (no dispatch) with a Typeform webhook,
 // a token webhook and a ledger in a temporary directory.
-func setup(t *testing.T) *testBundle {
+func setup(t testing.TB) *testBundle {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "typeform.secret"), []byte(typeformSecret+"\n"), 0o600); err != nil {
@@ -101,7 +101,7 @@ func typeformBody(token string) []byte {
 	return []byte(fmt.Sprintf(`{"event_id":"e-%s","event_type":"form_response","form_response":{"token":%q,"submitted_at":"2026-11-20T10:00:00Z","answers":[{"type":"number","number":9,"field":{"ref":"nps"}}]}}`, token, token))
 }
 
-func post(t *testing.T, url string, body []byte, header http.Header) (int, string) {
+func post(t testing.TB, url string, body []byte, header http.Header) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -119,7 +119,7 @@ func post(t *testing.T, url string, body []byte, header http.Header) (int, strin
 	return resp.StatusCode, string(b)
 }
 
-func stored(t *testing.T, st store.Store) (responses, rejected int64) {
+func stored(t testing.TB, st store.Store) (responses, rejected int64) {
 	t.Helper()
 	s, err := st.Stats(context.Background(), time.Time{})
 	if err != nil {
