@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
@@ -189,7 +191,18 @@ func NotSent(err error) bool {
 	if errors.As(err, &dns) {
 		return true
 	}
-	return strings.Contains(err.Error(), "tls: handshake")
+	// The server's certificate was refused, or the server does not speak
+	// TLS: the handshake failed before any request byte was written.
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return true
+	}
+	var record tls.RecordHeaderError
+	if errors.As(err, &record) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "tls: handshake") || strings.Contains(msg, "TLS handshake timeout")
 }
 
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -201,19 +214,26 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 	return Backoff(attempt+1, minWait, maxWait, nil) / 2
 }
 
-// RetryAfterHeader parses a Retry-After header (seconds or an HTTP date);
-// 0 when absent or unparseable.
+// RetryAfterHeader parses a Retry-After header (seconds or an HTTP date),
+// capped at MaxRetryAfter; 0 when absent, unparseable or past.
 func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		switch {
+		case !(s > 0): // negative, zero or NaN
+			return 0
+		case s >= MaxRetryAfter.Seconds():
+			// Also keeps huge values from overflowing the conversion.
+			return MaxRetryAfter
+		}
 		return time.Duration(s * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, MaxRetryAfter)
 		}
 	}
 	return 0
@@ -299,7 +319,11 @@ func ReadBody(resp *http.Response, limit int64) []byte {
 func Snippet(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		n := 300
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // do not cut a character in two
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }
