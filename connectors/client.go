@@ -55,6 +55,20 @@ func (c *Clients) Bucket(key string, n int, per time.Duration, burst int) *Bucke
 	return b
 }
 
+// QuotaBucket returns the bucket named key for an API that allows n requests
+// in any window of length per (a per-minute or per-ten-seconds quota). It
+// starts with a burst of n/6 requests, so that short exchanges (a tab
+// created, its header written, the first rows appended) do not wait, and
+// refills at (n − burst) per window, so that no window of that length —
+// however it is placed — ever sees more than n requests.
+func (c *Clients) QuotaBucket(key string, n int, per time.Duration) *Bucket {
+	if n <= 0 {
+		return c.Bucket(key, 0, 0, 1)
+	}
+	burst := max(1, n/6)
+	return c.Bucket(key, max(n-burst, 1), per, burst)
+}
+
 // Buckets returns every bucket, for status pages.
 func (c *Clients) Buckets() []*Bucket {
 	c.mu.Lock()

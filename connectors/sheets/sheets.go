@@ -107,8 +107,8 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	// destination, sync, score job and backfill using it. A minute plus a
 	// second keeps clear of Google's per-minute refill edge.
 	per := time.Minute + time.Second
-	d.writes = deps.Clients.Bucket("sheets:write:"+who.id, cfg.Quota.WritesPerMinute, per, 1)
-	d.reads = deps.Clients.Bucket("sheets:read:"+who.id, cfg.Quota.ReadsPerMinute, per, 1)
+	d.writes = deps.Clients.QuotaBucket("sheets:write:"+who.id, cfg.Quota.WritesPerMinute, per)
+	d.reads = deps.Clients.QuotaBucket("sheets:read:"+who.id, cfg.Quota.ReadsPerMinute, per)
 	d.client = deps.Clients.New(connectors.ClientOptions{
 		Name:        name,
 		Timeout:     cfg.Timeout,
