@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/sandbox"
 	"github.com/surveysync/surveysync/sandbox/fault"
+	"github.com/surveysync/surveysync/sandbox/sheetsapi"
 )
 
 // SandboxOptions are the flags of the sandbox command.
@@ -23,6 +24,10 @@ type SandboxOptions struct {
 	Dir    string
 	Faults []string
 	NoDemo bool
+	// SheetsQuota is the Sheets per-minute limit per user (reads and writes
+	// each); the per-project limit is five times it, as Google's. 0 turns
+	// the quotas off.
+	SheetsQuota int
 }
 
 func newSandboxCommand(g *GlobalOptions) *cobra.Command {
@@ -52,6 +57,7 @@ Zendesk tickets and fields used by examples/ are created.`,
 	f.StringVar(&o.Dir, "dir", "", "keep the Sheets data in this directory across restarts (default: memory only)")
 	f.StringArrayVar(&o.Faults, "faults", nil, "inject faults: EMULATOR:SPEC (repeatable)")
 	f.BoolVar(&o.NoDemo, "no-demo", false, "start empty, without the demo spreadsheet, properties and tickets")
+	f.IntVar(&o.SheetsQuota, "sheets-quota", sheetsapi.DefaultPerUserPerMinute, "Sheets requests per minute per user, reads and writes each (Google's is 60; 0 turns quotas off)")
 	return cmd
 }
 
@@ -82,7 +88,8 @@ func runSandbox(ctx context.Context, o *SandboxOptions, g *GlobalOptions) error 
 			return err
 		}
 	}
-	sb, err := sandbox.New(sandbox.Options{Dir: o.Dir, Faults: faults, Demo: !o.NoDemo, Logger: cliLogger(g, 8)})
+	q := sheetsapi.Quotas{ReadPerUser: o.SheetsQuota, ReadPerProject: 5 * o.SheetsQuota, WritePerUser: o.SheetsQuota, WritePerProject: 5 * o.SheetsQuota}
+	sb, err := sandbox.New(sandbox.Options{Dir: o.Dir, Faults: faults, Demo: !o.NoDemo, SheetsQuotas: &q, Logger: cliLogger(g, 8)})
 	if err != nil {
 		return usagef("%v", err)
 	}
