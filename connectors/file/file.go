@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -270,7 +271,9 @@ func (s *Source) ingestFile(ctx context.Context, sink connectors.Sink, path stri
 			rejects = rejects[:0]
 		}
 		var state []store.SourceState
-		if final {
+		// A file is remembered as ingested only when all of it was: a
+		// backfill's window keeps part of it.
+		if final && keep == nil {
 			state = []store.SourceState{{Name: stateName, Value: filepath.Base(path) + " " + s.now().UTC().Format(time.RFC3339)}}
 		}
 		if len(chunk) == 0 && len(state) == 0 {
@@ -305,7 +308,14 @@ func (s *Source) ingestFile(ctx context.Context, sink connectors.Sink, path stri
 		}
 		if rec.Err != nil {
 			rep.Rejected++
-			rejects = append(rejects, store.Rejected{Source: s.name, Ref: rec.Ref, Reason: rec.Err.Error(), Payload: rec.Raw, At: now})
+			payload := rec.Raw
+			if payload == nil && rec.Fields != nil {
+				// A CSV row has no JSON of its own: keep the object it
+				// became, so that replay can ingest it once the cause is
+				// fixed.
+				payload, _ = json.Marshal(rec.Fields)
+			}
+			rejects = append(rejects, store.Rejected{Source: s.name, Ref: rec.Ref, Reason: rec.Err.Error(), Payload: payload, At: now})
 		}
 		if len(chunk) >= s.cfg.Chunk || len(rejects) >= s.cfg.Chunk {
 			return flush(false)

@@ -31,6 +31,9 @@ type Record struct {
 // maxLine bounds one JSON Lines record.
 const maxLine = 16 << 20
 
+// utf8BOM is the byte order mark some tools put at the start of UTF-8 files.
+const utf8BOM = "\ufeff"
+
 // FormatOf returns the format for path: format itself unless it is "auto",
 // else by extension (.jsonl/.ndjson, .json, .csv).
 func FormatOf(path, format string) (string, error) {
@@ -63,8 +66,14 @@ func ReadFile(ctx context.Context, path, format string, csvOpts CSV, fn func(Rec
 	return Read(ctx, f, filepath.Base(path), format, csvOpts, fn)
 }
 
-// Read reads records from r; name labels their Ref.
+// Read reads records from r; name labels their Ref. A leading UTF-8 byte
+// order mark, as Excel and Windows tools write, is skipped.
 func Read(ctx context.Context, r io.Reader, name, format string, csvOpts CSV, fn func(Record) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	if bom, err := br.Peek(len(utf8BOM)); err == nil && string(bom) == utf8BOM {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	r = br
 	switch format {
 	case "jsonl":
 		return readJSONL(ctx, r, name, fn)
@@ -222,14 +231,22 @@ func readCSV(ctx context.Context, r io.Reader, name string, opts CSV, fn func(Re
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
-		ref := fmt.Sprintf("%s:%d", name, line)
 		if err != nil {
-			if ferr := fn(Record{Ref: ref, Err: fmt.Errorf("malformed CSV: %w", err)}); ferr != nil {
+			// A malformed row is one reject; any other error (reading the
+			// file) ends the file, which would otherwise repeat it forever.
+			// FieldPos is not usable here: it panics when the row broke
+			// before its first field.
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if ferr := fn(Record{Ref: fmt.Sprintf("%s:%d", name, pe.StartLine), Err: fmt.Errorf("malformed CSV: %w", err)}); ferr != nil {
 				return ferr
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
+		ref := fmt.Sprintf("%s:%d", name, line)
 		if len(rec) != len(header) {
 			raw, _ := json.Marshal(rec)
 			if ferr := fn(Record{Ref: ref, Raw: raw, Err: fmt.Errorf("row has %d fields, the header has %d", len(rec), len(header))}); ferr != nil {
