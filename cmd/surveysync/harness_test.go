@@ -27,7 +27,7 @@ var (
 	binErr  error
 )
 
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "surveysync-bin-")
