@@ -352,7 +352,7 @@ func (s *Source) Poll(ctx context.Context, sink connectors.Sink, window *Backfil
 		if err != nil {
 			return total, err
 		}
-		responses, rejects, top := s.extract(items)
+		responses, rejects, top := s.extract(items, n)
 		if window != nil {
 			// The API's filter may use another time than the submission
 			// time the window is about; keep exactly the window.
@@ -485,19 +485,23 @@ func (s *Source) itemsOf(body any) ([]any, error) {
 	return list, nil
 }
 
-// extract turns items into responses, and returns the newest cursor value.
-func (s *Source) extract(items []any) ([]survey.Response, []store.Rejected, string) {
+// extract turns the items of the nth page of a poll into responses, and
+// returns the newest cursor value.
+func (s *Source) extract(items []any, page int) ([]survey.Response, []store.Rejected, string) {
 	now := s.now()
 	var (
 		out     []survey.Response
 		rejects []store.Rejected
 		top     string
 	)
+	// Items are numbered within their page, so the page is part of where a
+	// reject came from; the query is left out, as in errors.
+	ref := func(i int) string { return fmt.Sprintf("%s page %d item %d", redactURL(s.cfg.URL), page, i) }
 	for i, it := range items {
 		m, ok := it.(map[string]any)
 		if !ok {
 			raw, _ := json.Marshal(it)
-			rejects = append(rejects, store.Rejected{Source: s.name, Ref: fmt.Sprintf("%s item %d", s.cfg.URL, i), Reason: "item is not a JSON object", Payload: raw, At: now})
+			rejects = append(rejects, store.Rejected{Source: s.name, Ref: ref(i), Reason: "item is not a JSON object", Payload: raw, At: now})
 			continue
 		}
 		if s.cursor != nil {
@@ -512,7 +516,7 @@ func (s *Source) extract(items []any) ([]survey.Response, []store.Rejected, stri
 		case errors.Is(err, connectors.ErrNotAccepted):
 		case err != nil:
 			raw, _ := json.Marshal(m)
-			rejects = append(rejects, store.Rejected{Source: s.name, Ref: fmt.Sprintf("%s item %d", s.cfg.URL, i), Reason: err.Error(), Payload: raw, At: now})
+			rejects = append(rejects, store.Rejected{Source: s.name, Ref: ref(i), Reason: err.Error(), Payload: raw, At: now})
 		default:
 			out = append(out, r)
 		}
