@@ -83,13 +83,10 @@ func (d *Destination) sendBulk(ctx context.Context, chunk []*job, results []conn
 			results[j.idx].Err = err
 		}
 	}
-	resp, data, err := d.call(connectors.Idempotent(ctx), d.api, http.MethodPut, updateManyPath, map[string]any{"tickets": tickets}, nil)
-	if err != nil {
-		set(transportError(what, err, true))
-		return
-	}
-	if resp.StatusCode != http.StatusOK {
-		set(d.classify(what, resp, data, true))
+	r := request{method: http.MethodPut, path: updateManyPath, body: map[string]any{"tickets": tickets}, idempotent: true}
+	resp, data, err := d.do(ctx, r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		set(d.failure(what, r, resp, data, err))
 		return
 	}
 	var queued struct {
@@ -151,12 +148,10 @@ func (d *Destination) waitJob(ctx context.Context, st jobStatus) (jobStatus, err
 			return st, ctx.Err()
 		case <-t.C:
 		}
-		resp, data, err := d.call(ctx, d.api, http.MethodGet, path, nil, nil)
-		if err != nil {
-			return st, fmt.Errorf("reading the job's status: %w", err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return st, fmt.Errorf("reading the job's status: %w", d.classify("job status", resp, data, true))
+		r := request{method: http.MethodGet, path: path, idempotent: true}
+		resp, data, err := d.do(ctx, r)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return st, fmt.Errorf("reading the job's status: %w", d.failure("job status", r, resp, data, err))
 		}
 		var ans struct {
 			JobStatus jobStatus `json:"job_status"`

@@ -39,10 +39,12 @@ func (d *Destination) create(ctx context.Context, j *job) connectors.Result {
 	if key == "" {
 		key = j.it.DeliveryKey
 	}
-	header := http.Header{"Idempotency-Key": {key}}
-	resp, data, err := d.call(connectors.Idempotent(ctx), d.api, http.MethodPost, "/tickets.json", map[string]any{"ticket": j.ticket}, header)
+	// The key makes the create safe to send again after a lost answer.
+	r := request{method: http.MethodPost, path: "/tickets.json", body: map[string]any{"ticket": j.ticket},
+		header: http.Header{"Idempotency-Key": {key}}, idempotent: true}
+	resp, data, err := d.do(ctx, r)
 	if err != nil {
-		return connectors.Result{Err: transportError(what, err, true)}
+		return connectors.Result{Err: d.failure(what, r, resp, data, err)}
 	}
 	switch resp.StatusCode {
 	case http.StatusCreated, http.StatusOK:
@@ -54,17 +56,15 @@ func (d *Destination) create(ctx context.Context, j *job) connectors.Result {
 			return connectors.Result{Err: connectors.Permanent(fmt.Errorf("%s: zendesk already created a ticket with idempotency key %s from a different request (the mapping or the response changed within two hours); not creating a second one", what, key))}
 		}
 	}
-	return connectors.Result{Err: d.classify(what, resp, data, true)}
+	return connectors.Result{Err: d.failure(what, r, resp, data, nil)}
 }
 
 // findByExternalID returns the id of the ticket with external_id, or 0.
 func (d *Destination) findByExternalID(ctx context.Context, externalID string) (int64, error) {
-	resp, data, err := d.call(ctx, d.api, http.MethodGet, "/tickets.json?external_id="+url.QueryEscape(externalID), nil, nil)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, d.classify("looking up a ticket by external_id", resp, data, true)
+	r := request{method: http.MethodGet, path: "/tickets.json?external_id=" + url.QueryEscape(externalID), idempotent: true}
+	resp, data, err := d.do(ctx, r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, d.failure("looking up a ticket by external_id", r, resp, data, err)
 	}
 	var page struct {
 		Tickets []struct {
@@ -89,7 +89,8 @@ func (d *Destination) findByExternalID(ctx context.Context, externalID string) (
 func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 	what := fmt.Sprintf("update of ticket %d for response %s", j.ticketID, j.it.ResponseKey)
 	if wait := d.hold(j.ticketID); wait > 0 {
-		return connectors.Result{Err: connectors.RetryAfter(wait, fmt.Errorf("%s: zendesk limits the updates of this ticket; next try in %s", what, wait.Round(time.Second)))}
+		// Held after a 429 of its own: nothing is sent or read.
+		return connectors.Result{Err: connectors.RetryAfter(wait, fmt.Errorf("%s: %w", what, &heldError{ticket: j.ticketID, wait: wait}))}
 	}
 	key := j.it.DeliveryKey
 	ticket := maps.Clone(j.ticket)
@@ -110,98 +111,33 @@ func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 		}
 		markComment(ticket, key)
 	}
-	if err := d.account.Wait(ctx); err != nil {
-		return connectors.Result{Err: connectors.Transient(fmt.Errorf("%s: %w", what, err))}
-	}
-	if err := d.updates.Wait(ctx); err != nil {
-		return connectors.Result{Err: connectors.Transient(fmt.Errorf("%s: %w", what, err))}
-	}
 	path := ticketPrefix + strconv.FormatInt(j.ticketID, 10) + ".json"
 	if j.comment {
 		d.rememberComment(key, d.now())
 	}
-	resp, data, err := d.call(ctx, d.direct, http.MethodPut, path, map[string]any{"ticket": ticket}, nil)
-	if err != nil {
-		err = transportError(what, err, !j.comment)
+	// An update that adds a comment is sent once; one that sets fields may
+	// be sent again.
+	r := request{method: http.MethodPut, path: path, body: map[string]any{"ticket": ticket}, ticket: j.ticketID, idempotent: !j.comment}
+	resp, data, err := d.do(ctx, r)
+	switch {
+	case err != nil:
+		err = d.failure(what, r, resp, data, err)
 		if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
 			d.forgetComment(key)
 		}
 		return connectors.Result{Err: err}
-	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK:
-		d.account.OK()
-		d.updates.OK()
+	case resp.StatusCode == http.StatusOK:
 		d.forgetComment(key)
 		return connectors.Result{Ref: fmt.Sprintf("ticket:%d", j.ticketID)}
-	case code == http.StatusTooManyRequests:
-		d.forgetComment(key)
-		return connectors.Result{Err: d.throttled(what, j.ticketID, resp, data)}
-	case code == http.StatusNotFound && !strings.Contains(string(data), "InvalidEndpoint"):
+	case resp.StatusCode == http.StatusNotFound && !strings.Contains(string(data), "InvalidEndpoint"):
 		d.forgetComment(key)
 		return connectors.Result{Err: connectors.Permanent(fmt.Errorf("%s: zendesk has no ticket %d (404)", what, j.ticketID))}
 	}
-	err = d.classify(what, resp, data, !j.comment)
+	err = d.failure(what, r, resp, data, nil)
 	if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
 		d.forgetComment(key)
 	}
 	return connectors.Result{Err: err}
-}
-
-// Texts of Zendesk's rate-limit answers, which come as text/plain.
-const (
-	accountLimitText = "API requests per minute"
-	updateLimitText  = "ticket update requests per minute"
-)
-
-// throttled handles a 429 to a ticket update. The account's limit pauses
-// the account bucket, the Update Ticket endpoint's limit the update bucket,
-// each until its Retry-After; any other 429 to an update is Zendesk's limit
-// of updates to this one ticket, which holds only this ticket.
-func (d *Destination) throttled(what string, ticket int64, resp *http.Response, data []byte) error {
-	now := d.now()
-	wait := connectors.RetryAfterHeader(resp.Header, now)
-	text := strings.TrimSpace(string(data))
-	var bucket *connectors.Bucket
-	switch {
-	case strings.Contains(text, accountLimitText):
-		bucket = d.account
-	case strings.Contains(text, updateLimitText):
-		bucket = d.updates
-	case strings.Contains(strings.ToLower(text), "this ticket"):
-	case resp.Header.Get("X-Rate-Limit-Remaining") == "0":
-		bucket = d.account
-	}
-	if bucket != nil {
-		wait = bucket.Throttled(wait)
-		return connectors.RetryAfter(wait, fmt.Errorf("%s: zendesk rate limit (429): %s", what, connectors.Snippet(data)))
-	}
-	if wait <= 0 {
-		wait = d.cfg.ThrottleBackoff
-	}
-	wait = min(wait, connectors.MaxRetryAfter)
-	d.mu.Lock()
-	if until := now.Add(wait); until.After(d.holds[ticket]) {
-		d.holds[ticket] = until
-	}
-	d.mu.Unlock()
-	return connectors.RetryAfter(wait, fmt.Errorf("%s: zendesk limits the updates of this ticket (429): %s", what, connectors.Snippet(data)))
-}
-
-// hold returns how long a ticket is still held after a 429 of its own.
-func (d *Destination) hold(ticket int64) time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	until, ok := d.holds[ticket]
-	if !ok {
-		return 0
-	}
-	wait := until.Sub(d.now())
-	if wait <= 0 {
-		delete(d.holds, ticket)
-		return 0
-	}
-	return wait
 }
 
 // findComment looks for the comment carrying key among a ticket's comments,
@@ -210,12 +146,10 @@ func (d *Destination) findComment(ctx context.Context, ticket int64, key string)
 	marker := commentMarker(key)
 	next := fmt.Sprintf("/tickets/%d/comments.json?sort_order=desc&per_page=100", ticket)
 	for next != "" {
-		resp, data, err := d.call(ctx, d.api, http.MethodGet, next, nil, nil)
-		if err != nil {
-			return 0, false, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return 0, false, d.classify(fmt.Sprintf("reading the comments of ticket %d", ticket), resp, data, true)
+		r := request{method: http.MethodGet, path: next, idempotent: true}
+		resp, data, err := d.do(ctx, r)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, false, d.failure(fmt.Sprintf("reading the comments of ticket %d", ticket), r, resp, data, err)
 		}
 		var page struct {
 			Comments []struct {

@@ -25,12 +25,10 @@
 package zendesk
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,11 +69,8 @@ type Destination struct {
 	// uncertain before then happened at least this long ago.
 	started time.Time
 
-	// api paces every request by the account bucket; a 429 pauses it.
-	api *http.Client
-	// direct sends ticket updates, which are paced and throttled here, so
-	// that a 429 for one ticket does not pause the account.
-	direct  *http.Client
+	// client sends each request once; do paces it and sends it again.
+	client  *http.Client
 	account *connectors.Bucket
 	updates *connectors.Bucket
 
@@ -139,8 +134,9 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	d.updates = deps.Clients.Bucket(d.quotaKey+":update_ticket", max(cfg.UpdateTicketLimit-1, 1), time.Minute, 1)
 	d.account.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
 	d.updates.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
-	d.api = deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Bucket: d.account, Header: d.header})
-	d.direct = deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Header: d.header, RetryMax: -1})
+	// The buckets are waited for and throttled in do, not in the client's
+	// transport, so that a 429 for one ticket does not pause the account.
+	d.client = deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Header: d.header, RetryMax: -1})
 	return d, nil
 }
 
@@ -154,8 +150,7 @@ func (d *Destination) MaxBatch(*mapping.Mapping) int { return MaxBulk }
 
 // Close releases idle connections.
 func (d *Destination) Close() error {
-	d.api.CloseIdleConnections()
-	d.direct.CloseIdleConnections()
+	d.client.CloseIdleConnections()
 	return nil
 }
 
@@ -279,35 +274,6 @@ func keepUncertain(err error) error {
 		return connectors.Ambiguous(err)
 	}
 	return err
-}
-
-// call sends one request with a JSON body (nil for none) through client and
-// returns the answer with its body read. The error is the transport's.
-func (d *Destination) call(ctx context.Context, client *http.Client, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
-	var buf bytes.Buffer
-	if body != nil {
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
-			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
-	if err != nil {
-		return nil, nil, connectors.Permanent(fmt.Errorf("building the request: %w", err))
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, connectors.ReadBody(resp, 4<<20), nil
 }
 
 // transportError classifies a request that got no answer.

@@ -1,6 +1,7 @@
 package zendesk
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -186,20 +187,41 @@ func TestPerTicketLimitHoldsOnlyThatTicket(t *testing.T) {
 
 func TestAccountLimitPausesTheBucket(t *testing.T) {
 	t.Parallel()
-	_, ts := emulator(t, 3, zendeskapi.Options{RateLimit: 1})
+	// The emulator's clock stands half way through a minute, so its
+	// Retry-After is 30 seconds.
+	mid := time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC)
+	srv, ts := emulator(t, 3, zendeskapi.Options{RateLimit: 1, Now: func() time.Time { return mid }})
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`, `{"ticket_id": 2, "score": 1, "comment": "b"}`))
-	var throttled connectors.Result
-	for _, r := range res {
-		if r.Err != nil {
-			throttled = r
+	// The second update meets the account's limit and waits in the bucket
+	// for its Retry-After, longer than this delivery may take.
+	b := batch(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`, `{"ticket_id": 2, "score": 1, "comment": "b"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res := d.Deliver(ctx, b)
+	log := srv.Log()
+	var throttled *zendeskapi.Entry
+	for i := range log {
+		if log[i].Status == http.StatusTooManyRequests {
+			throttled = &log[i]
 		}
 	}
-	if classOf(throttled) != connectors.ClassRetryAfter || !strings.Contains(throttled.Err.Error(), "per minute exceeded") {
-		t.Fatalf("results %v, want one 429 of the account limit", res)
+	if throttled == nil || throttled.Limit != zendeskapi.LimitAccount {
+		t.Fatalf("log %+v, want one 429 of the account limit", log)
 	}
-	if until := d.account.PausedUntil(); until.IsZero() {
-		t.Errorf("account bucket not paused after the account's 429")
+	if n := len(log); n != 2 {
+		t.Errorf("%d requests, want 2: nothing may follow the 429 before its Retry-After", n)
+	}
+	if until := d.account.PausedUntil(); until.Before(time.Now().Add(25 * time.Second)) {
+		t.Errorf("account bucket paused until %v, want about 30 seconds from now (Retry-After)", until)
+	}
+	delivered := 0
+	for _, r := range res {
+		if r.Err == nil {
+			delivered++
+		}
+	}
+	if delivered != 1 {
+		t.Errorf("results %v, want one delivered", res)
 	}
 }
 
