@@ -362,6 +362,12 @@ type ResponseState struct {
 	Hash       string
 	Version    int
 	Deliveries map[string]State // by sync
+	// RedeliverTags maps a sync to the tag its delivery carries from a
+	// Redeliver ingest: the tag under which it was last re-opened (or first
+	// planned, when that ingest stored the response). An ingest with
+	// Redeliver and the same tag does not re-open that delivery again.
+	// Syncs whose delivery has no tag are absent; nil when none has one.
+	RedeliverTags map[string]string
 }
 
 // ScoreRun is one run of a score job.

@@ -14,7 +14,7 @@ import (
 
 const (
 	sqlSourceState = `SELECT value FROM source_state WHERE source = ?1 AND name = ?2`
-	sqlLookup      = `SELECT r.hash, r.version, d.sync, d.state
+	sqlLookup      = `SELECT r.hash, r.version, d.sync, d.state, d.redeliver_tag
 FROM responses r LEFT JOIN deliveries d ON d.response_id = r.id
 WHERE r.source = ?1 AND r.key = ?2`
 	sqlScanResponses = `SELECT id, key, submitted_at, payload FROM responses
@@ -55,18 +55,24 @@ func (s *Store) Lookup(ctx context.Context, source string, keys []string) (map[s
 			}
 			for rows.Next() {
 				var rs store.ResponseState
-				var sync, state sql.NullString
-				if err := rows.Scan(&rs.Hash, &rs.Version, &sync, &state); err != nil {
+				var sync, state, tag sql.NullString
+				if err := rows.Scan(&rs.Hash, &rs.Version, &sync, &state, &tag); err != nil {
 					rows.Close()
 					return err
 				}
 				if prev, ok := out[key]; ok {
-					rs.Deliveries = prev.Deliveries
+					rs.Deliveries, rs.RedeliverTags = prev.Deliveries, prev.RedeliverTags
 				} else {
 					rs.Deliveries = map[string]store.State{}
 				}
 				if sync.Valid {
 					rs.Deliveries[sync.String] = store.State(state.String)
+					if tag.String != "" {
+						if rs.RedeliverTags == nil {
+							rs.RedeliverTags = map[string]string{}
+						}
+						rs.RedeliverTags[sync.String] = tag.String
+					}
 				}
 				out[key] = rs
 			}

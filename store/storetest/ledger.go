@@ -17,6 +17,7 @@ var ledgerTests = []test{
 	{"Pauses", testPauses},
 	{"Rejects", testRejects},
 	{"Lookup", testLookup},
+	{"LookupRedeliverTags", testLookupRedeliverTags},
 	{"ScanOrderAndBounds", testScanOrderAndBounds},
 	{"ScanManyAndStop", testScanManyAndStop},
 	{"ScoreRuns", testScoreRuns},
@@ -114,6 +115,72 @@ func testLookup(t *testing.T, h *harness) {
 	}
 	if empty, err := h.s.Lookup(h.ctx, "typeform", nil); err != nil || len(empty) != 0 {
 		t.Errorf("Lookup of no keys = %v, %v; want an empty map", empty, err)
+	}
+}
+
+// testLookupRedeliverTags checks that Lookup reports the tag each sync's
+// delivery carries, which is what an ingest with Redeliver and a tag
+// compares: a backfill dry run predicts from it that repeating a run
+// re-sends nothing.
+func testLookupRedeliverTags(t *testing.T, h *harness) {
+	a := response("typeform", "a", "x", Epoch)
+	b := response("typeform", "b", "x", Epoch)
+	h.ingest(incoming(a, "sheet", "crm"))
+	l := h.lease("all", "w1")
+	h.deliverAll("sheet", l)
+	h.deliverAll("crm", l)
+
+	lookup := func() map[string]store.ResponseState {
+		t.Helper()
+		got, err := h.s.Lookup(h.ctx, "typeform", []string{"a", "b"})
+		if err != nil {
+			t.Fatalf("Lookup: %v", err)
+		}
+		return got
+	}
+	if got := lookup()["a"].RedeliverTags; len(got) != 0 {
+		t.Errorf("tags before any redelivery = %v, want none", got)
+	}
+
+	backfill := func(tag string, r survey.Response, syncs ...string) store.IngestResult {
+		t.Helper()
+		return h.ingest(store.Incoming{Response: r, Syncs: syncs, Redeliver: true, RedeliverTag: tag})[0]
+	}
+	// run-1 re-opens a's sheet delivery only, and brings b in new.
+	backfill("run-1", a, "sheet")
+	backfill("run-1", b, "sheet")
+	want := map[string]store.ResponseState{
+		"a": {Hash: a.Hash(), Version: 1,
+			Deliveries:    map[string]store.State{"sheet": store.Pending, "crm": store.Delivered},
+			RedeliverTags: map[string]string{"sheet": "run-1"}},
+		"b": {Hash: b.Hash(), Version: 1,
+			Deliveries:    map[string]store.State{"sheet": store.Pending},
+			RedeliverTags: map[string]string{"sheet": "run-1"}},
+	}
+	if diff := cmp.Diff(want, lookup()); diff != "" {
+		t.Errorf("Lookup after run-1 (-want +got):\n%s", diff)
+	}
+
+	// Delivered, the tags stay: the prediction for a repeated run-1 is
+	// "nothing to send", and the repeated run indeed plans nothing.
+	h.deliverAll("sheet", l)
+	want["a"].Deliveries["sheet"] = store.Delivered
+	want["b"].Deliveries["sheet"] = store.Delivered
+	if diff := cmp.Diff(want, lookup()); diff != "" {
+		t.Errorf("Lookup after delivering run-1 (-want +got):\n%s", diff)
+	}
+	for _, r := range []survey.Response{a, b} {
+		if got := backfill("run-1", r, "sheet").Planned; got != 0 {
+			t.Errorf("repeated run-1 planned %d for %s, want 0", got, r.Key)
+		}
+	}
+
+	// run-2 re-opens a again, under its own tag.
+	if got := backfill("run-2", a, "sheet", "crm").Planned; got != 2 {
+		t.Errorf("run-2 planned %d for a, want 2", got)
+	}
+	if diff := cmp.Diff(map[string]string{"sheet": "run-2", "crm": "run-2"}, lookup()["a"].RedeliverTags); diff != "" {
+		t.Errorf("a's tags after run-2 (-want +got):\n%s", diff)
 	}
 }
 
