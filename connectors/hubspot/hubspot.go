@@ -256,15 +256,15 @@ func keepUncertain(err error) error {
 // The error is the transport's; every answer, whatever its status, comes
 // back as a response.
 func (d *Destination) call(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
-	var buf bytes.Buffer
+	var payload []byte
 	if body != nil {
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
+		b, err := encodeJSON(body)
+		if err != nil {
 			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
 		}
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
+	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(payload))
 	if err != nil {
 		return nil, nil, connectors.Permanent(fmt.Errorf("building the request: %w", err))
 	}
@@ -313,4 +313,16 @@ func transportError(what string, err error, idempotent bool) error {
 		return connectors.Transient(fmt.Errorf("%s: no answer: %w", what, err))
 	}
 	return connectors.Ambiguous(fmt.Errorf("%s: no answer, the request may have been applied: %w", what, err))
+}
+
+// encodeJSON marshals a request body as sent: without HTML escaping, so
+// that survey text such as "<3" reaches the API as written.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

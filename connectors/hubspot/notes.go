@@ -275,8 +275,10 @@ func (d *Destination) searchNotes(ctx context.Context, jobs []*noteJob) (map[str
 	}
 }
 
-// markerPattern finds the delivery key in a note body's marker line.
-var markerPattern = regexp.MustCompile(`\[surveysync ([0-9A-Za-z_-]+)\]`)
+// markerPattern finds the delivery key in the marker line that ends a note
+// body (HubSpot may close HTML tags after it). Only the last line counts:
+// survey text above it that imitates a marker is not the note's key.
+var markerPattern = regexp.MustCompile(`\[surveysync ([0-9A-Za-z_-]+)\](?:\s|</[a-zA-Z]+>)*$`)
 
 // rememberNote records that a note is about to be sent.
 func (d *Destination) rememberNote(key string, at time.Time) {

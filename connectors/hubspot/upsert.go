@@ -74,10 +74,28 @@ func (d *Destination) upsert(ctx context.Context, jobs []*upsertJob, results []c
 		}
 		send = append(send, j)
 	}
+	// A contact whose earlier response failed and will be retried keeps
+	// its later responses back too, so that an older response can never
+	// overwrite a newer one.
+	failed := map[string]error{}
 	for _, round := range rounds(send) {
-		for start := 0; start < len(round); start += MaxBatchInputs {
-			chunk := round[start:min(start+MaxBatchInputs, len(round))]
+		var ready []*upsertJob
+		for _, j := range round {
+			if err := failed[j.dedupe]; err != nil {
+				results[j.idx].Err = connectors.Transient(fmt.Errorf("contact %s: waiting for an earlier response to this contact: %w", j.input.ID, err))
+				continue
+			}
+			ready = append(ready, j)
+		}
+		for start := 0; start < len(ready); start += MaxBatchInputs {
+			chunk := ready[start:min(start+MaxBatchInputs, len(ready))]
 			d.sendUpsert(ctx, chunk, results)
+			for _, j := range chunk {
+				switch c, _ := connectors.Classify(results[j.idx].Err); c {
+				case connectors.ClassTransient, connectors.ClassRetryAfter, connectors.ClassAmbiguous, connectors.ClassPaused:
+					failed[j.dedupe] = results[j.idx].Err
+				}
+			}
 		}
 	}
 	var unresolved []*upsertJob

@@ -163,15 +163,15 @@ func (d *Destination) hold(ticket int64) time.Duration {
 // call sends one request with a JSON body (nil for none) and returns the
 // answer with its body read. The error is the transport's.
 func (d *Destination) call(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
-	var buf bytes.Buffer
+	var payload []byte
 	if body != nil {
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(body); err != nil {
+		b, err := encodeJSON(body)
+		if err != nil {
 			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
 		}
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
+	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(payload))
 	if err != nil {
 		return nil, nil, connectors.Permanent(fmt.Errorf("building the request: %w", err))
 	}
@@ -208,4 +208,16 @@ func (d *Destination) failure(what string, r request, resp *http.Response, data 
 		return connectors.RetryAfter(max(wait, 0), fmt.Errorf("%s: zendesk rate limit (429): %s", what, connectors.Snippet(data)))
 	}
 	return d.classify(what, resp, data, r.idempotent)
+}
+
+// encodeJSON marshals a request body as sent: without HTML escaping, so
+// that survey text such as "<3" reaches the API as written.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

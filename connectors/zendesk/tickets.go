@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ func (d *Destination) findComment(ctx context.Context, ticket int64, key string)
 			return 0, false, fmt.Errorf("reading the comments of ticket %d: unreadable answer: %w", ticket, err)
 		}
 		for _, c := range page.Comments {
-			if strings.Contains(c.Body, marker) || strings.Contains(c.PlainBody, marker) || strings.Contains(c.HTMLBody, marker) {
+			if endsWithMarker(c.Body, marker) || endsWithMarker(c.PlainBody, marker) || endsWithMarker(c.HTMLBody, marker) {
 				return c.ID, true, nil
 			}
 		}
@@ -216,3 +217,17 @@ func (d *Destination) unknownSince(key string) time.Time {
 	}
 	return d.started
 }
+
+// endsWithMarker reports whether a comment ends with the marker line,
+// ignoring closing HTML tags after it. Only the last line counts: survey
+// text above it that imitates a marker is not the comment's key.
+func endsWithMarker(text, marker string) bool {
+	i := strings.LastIndex(text, marker)
+	if i < 0 {
+		return false
+	}
+	return trailer.MatchString(text[i+len(marker):])
+}
+
+// trailer is what may follow the marker: spaces and closing tags.
+var trailer = regexp.MustCompile(`^(?:\s|</[a-zA-Z]+>)*$`)
