@@ -287,7 +287,9 @@ func (b *backfillSink) Ingest(ctx context.Context, responses []survey.Response, 
 			switch state.Deliveries[sp.Name] {
 			case store.Delivered:
 				c.AlreadyDelivered++
-				if b.redeliver {
+				// A redelivery happens once per backfill: one already made
+				// under this backfill's tag is not made again.
+				if b.redeliver && state.RedeliverTags[sp.Name] != b.tag {
 					c.Redelivered++
 					b.plannedN++
 				}
