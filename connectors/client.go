@@ -121,7 +121,7 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	// waiting for the quota bucket never counts against it: a request held
 	// back by a throttle has not been sent and must not time out as if it
 	// had (which would make an append look ambiguous).
-	rc.HTTPClient = &http.Client{Transport: paced}
+	rc.HTTPClient = &http.Client{Transport: paced, CheckRedirect: noRedirects}
 	rc.RetryMax = o.RetryMax
 	rc.RetryWaitMin = 100 * time.Millisecond
 	rc.RetryWaitMax = 5 * time.Second
@@ -136,8 +136,15 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	if o.TokenSource != nil {
 		rt = &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, o.TokenSource), Base: rt}
 	}
-	return &http.Client{Transport: rt}
+	return &http.Client{Transport: rt, CheckRedirect: noRedirects}
 }
+
+// noRedirects hands a redirect answer to the connector instead of following
+// it. Followed, a 301 or 302 turns a POST into a GET whose 200 looks like a
+// delivery, and the credentials this client adds to every request it sends
+// would go wherever the Location header points. A redirect means the
+// configured endpoint is wrong, which the connector reports.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 type idempotentKey struct{}
 

@@ -697,3 +697,31 @@ func TestReadBodyAndSnippet(t *testing.T) {
 		t.Errorf("Snippet cut a character in two: %q", long[len(long)-8:])
 	}
 }
+
+// TestRedirectsAreReturned: a redirect is handed to the connector, not
+// followed with the client's credentials to wherever it points.
+func TestRedirectsAreReturned(t *testing.T) {
+	t.Parallel()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+	}))
+	defer srv.Close()
+	c := NewClients(nil, nil).New(ClientOptions{Name: "t", Header: http.Header{"Authorization": {"Bearer tok"}}})
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, srv.URL, strings.NewReader("{}"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		ReadBody(resp, 1<<10)
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), other.URL) {
+			t.Errorf("%s: status %d, want the 302 itself", method, resp.StatusCode)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests", n)
+	}
+}

@@ -132,9 +132,15 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 
 // send performs one request and classifies its outcome.
 func (d *Destination) send(ctx context.Context, r *mapping.Request) (string, error) {
+	// r.Path is escaped already (the mapping path-escapes every value it
+	// puts there): it is sent as it is, after the endpoint's own path.
 	u := *d.base
-	u.Path = d.base.Path + r.Path
-	u.RawPath = ""
+	raw := d.base.EscapedPath() + r.Path
+	path, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", connectors.Render(fmt.Errorf("path %q: %w", r.Path, err))
+	}
+	u.Path, u.RawPath = path, raw
 	if len(r.Query) > 0 {
 		u.RawQuery = r.Query.Encode()
 	}
@@ -203,8 +209,11 @@ func (d *Destination) capture(data []byte) string {
 	if len(d.cfg.Capture) == 0 || len(data) == 0 {
 		return ""
 	}
+	// Numbers stay json.Number, so that an id above 2^53 keeps its digits.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		return ""
 	}
 	var parts []string
