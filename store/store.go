@@ -99,6 +99,15 @@ type Store interface {
 	// from or to leaves that side open.
 	ScanResponses(ctx context.Context, source string, from, to time.Time, fn func(*survey.Response) error) error
 
+	// ScanBatches is ScanResponses for bulk readers such as score jobs: it
+	// calls fn with the same responses, in the same order, a batch at a
+	// time, stopping at fn's first error. A batch and the Payload bytes of
+	// its responses are valid only until fn returns, because the store may
+	// reuse their memory for a later batch (their Key, Source and
+	// SubmittedAt may be kept). An implementation may read the next batch
+	// while fn works on this one.
+	ScanBatches(ctx context.Context, source string, from, to time.Time, fn func([]survey.Response) error) error
+
 	// LastScoreRun returns when a score job last ran (zero if never).
 	LastScoreRun(ctx context.Context, job string) (ScoreRun, error)
 	// RecordScoreRun stores a score job's run and its results (JSON).

@@ -33,6 +33,10 @@ type Store struct {
 	readStmts  *stmtCache
 	now        func() time.Time
 	log        *slog.Logger
+	// busyTimeout is the busy timeout of raw scan connections.
+	busyTimeout time.Duration
+	// scanPage overrides the page size of ScanResponses in tests.
+	scanPage int
 
 	// links are the (sync, source) pairs known to be in sync_sources.
 	linksMu sync.Mutex
@@ -64,7 +68,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 
-	s := &Store{path: abs, now: opts.Now, log: opts.Logger}
+	s := &Store{path: abs, now: opts.Now, log: opts.Logger, busyTimeout: opts.BusyTimeout}
 	s.write, err = sql.Open("sqlite", dsn(abs, opts, false))
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)

@@ -69,6 +69,6 @@ var writerQueries = []string{
 var readerQueries = []string{
 	sqlDeliveryCounts, sqlSyncStatuses, sqlFirstDue, sqlOldestRetrying, sqlDeliveredSince,
 	sqlSourceStats, sqlSourceCursors, sqlRejectCounts, sqlPauses, sqlLeases,
-	sqlSourceState, sqlLookup, sqlScanResponses, sqlDeadLetters, sqlDeadLettersOfSync,
+	sqlSourceState, sqlLookup, sqlDeadLetters, sqlDeadLettersOfSync,
 	sqlRejectsAll, sqlRejectsOfSource, sqlScoreRuns,
 }

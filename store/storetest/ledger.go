@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -20,6 +21,7 @@ var ledgerTests = []test{
 	{"LookupRedeliverTags", testLookupRedeliverTags},
 	{"ScanOrderAndBounds", testScanOrderAndBounds},
 	{"ScanManyAndStop", testScanManyAndStop},
+	{"ScanBatches", testScanBatches},
 	{"ScoreRuns", testScoreRuns},
 	{"DeadLettersNewestFirst", testDeadLettersOrder},
 }
@@ -275,6 +277,97 @@ func testScanManyAndStop(t *testing.T, h *harness) {
 	})
 	if !errors.Is(err, stop) || calls != 10 {
 		t.Errorf("scan stopped after %d calls with %v, want 10 calls and fn's error", calls, err)
+	}
+}
+
+// testScanBatches checks that ScanBatches hands out what ScanResponses
+// does, in the same order, and stops at fn's error and at a cancelled
+// context.
+func testScanBatches(t *testing.T, h *harness) {
+	const n = 1500
+	batch := make([]store.Incoming, 0, n+1)
+	for i := range n {
+		// Out of submission order, many sharing a second, some updated
+		// below; one in ten with no submission time.
+		at := Epoch.Add(time.Duration((i*7919)%n/4) * time.Second)
+		if i%10 == 0 {
+			at = time.Time{}
+		}
+		batch = append(batch, incoming(response("typeform", fmt.Sprintf("k%04d", i), "x", at)))
+	}
+	batch = append(batch, incoming(response("other", "o", "x", Epoch)))
+	h.ingest(batch...)
+	h.ingest(incoming(response("typeform", "k0003", "updated", batch[3].Response.SubmittedAt)))
+
+	each := func(from, to time.Time) []survey.Response {
+		t.Helper()
+		var out []survey.Response
+		err := h.s.ScanResponses(h.ctx, "typeform", from, to, func(r *survey.Response) error {
+			out = append(out, *r)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ScanResponses: %v", err)
+		}
+		return out
+	}
+	batches := func(from, to time.Time) []survey.Response {
+		t.Helper()
+		var out []survey.Response
+		err := h.s.ScanBatches(h.ctx, "typeform", from, to, func(rs []survey.Response) error {
+			if len(rs) == 0 {
+				t.Error("ScanBatches called fn with an empty batch")
+			}
+			for _, r := range rs {
+				// Payloads are valid only during the call: keep a copy.
+				r.Payload = append([]byte(nil), r.Payload...)
+				out = append(out, r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ScanBatches: %v", err)
+		}
+		return out
+	}
+	windows := []struct {
+		name     string
+		from, to time.Time
+		want     int
+	}{
+		{"everything", time.Time{}, time.Time{}, n},
+		{"window", Epoch.Add(30 * time.Second), Epoch.Add(200 * time.Second), 612},
+		{"empty", Epoch.Add(time.Hour), Epoch.Add(2 * time.Hour), 0},
+	}
+	for _, w := range windows {
+		want := each(w.from, w.to)
+		if len(want) != w.want {
+			t.Errorf("%s: ScanResponses saw %d responses, want %d", w.name, len(want), w.want)
+		}
+		if diff := cmp.Diff(want, batches(w.from, w.to), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: ScanBatches differs from ScanResponses (-each +batches):\n%s", w.name, diff)
+		}
+	}
+
+	stop := errors.New("enough")
+	calls, seen := 0, 0
+	err := h.s.ScanBatches(h.ctx, "typeform", time.Time{}, time.Time{}, func(rs []survey.Response) error {
+		calls++
+		seen += len(rs)
+		if seen >= n/3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen < n/3 {
+		t.Errorf("ScanBatches stopped after %d batches (%d responses) with %v, want fn's error after %d", calls, seen, err, n/3)
+	}
+
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	err = h.s.ScanBatches(ctx, "typeform", time.Time{}, time.Time{}, func([]survey.Response) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("ScanBatches with a cancelled context = %v, want context.Canceled", err)
 	}
 }
 
