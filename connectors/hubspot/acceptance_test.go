@@ -192,24 +192,31 @@ syncs:
 	}
 	writeFile(t, dir, "inbox/responses.jsonl", lines.String())
 
-	// 429 bursts while the run is under way: on batch upserts at the gate,
-	// with and without Retry-After, and one on every write in the emulator.
+	// 429 bursts while the run is under way, as it reaches request counts:
+	// on batch upserts at the gate, with and without Retry-After, and one on
+	// every write in the emulator.
 	stop := make(chan struct{})
 	var bursts sync.WaitGroup
 	bursts.Add(1)
 	go func() {
 		defer bursts.Done()
-		for i, ra := range []time.Duration{time.Second, 0, 2 * time.Second, -1, 0} {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Duration(1000+i*1500) * time.Millisecond):
+		for _, b := range []struct {
+			after int
+			ra    time.Duration // < 0: in the emulator, with Retry-After 1s
+		}{{200, time.Second}, {600, 0}, {1000, -1}, {1400, 2 * time.Second}, {1800, 0}} {
+			// The storm in the emulator starts while notes are in flight.
+			for log := srv.Log(); len(log) < b.after || b.ra < 0 && log[len(log)-1].Path != hubspot.NotesPath; log = srv.Log() {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
 			}
-			if ra < 0 {
-				inj.Storm(500*time.Millisecond, time.Second)
+			if b.ra < 0 {
+				inj.Storm(1500*time.Millisecond, time.Second)
 				continue
 			}
-			gate.burst(700*time.Millisecond, ra)
+			gate.burst(time.Second, b.ra)
 		}
 	}()
 

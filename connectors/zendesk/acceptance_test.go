@@ -187,16 +187,20 @@ fields: {101: "{{ score }}"}
 	}
 	writeFile(t, dir, "inbox/responses.jsonl", lines.String())
 
+	// 429 bursts on every request as the run reaches request counts, with
+	// and without Retry-After.
 	stop := make(chan struct{})
 	var bursts sync.WaitGroup
 	bursts.Add(1)
 	go func() {
 		defer bursts.Done()
 		for i, ra := range []time.Duration{2 * time.Second, 0, 2 * time.Second, 0} {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Duration(1000+i*2000) * time.Millisecond):
+			for len(srv.Log()) < 300+600*i {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
 			}
 			gate.burst(300*time.Millisecond, ra)
 		}
