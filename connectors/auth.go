@@ -2,7 +2,10 @@ package connectors
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/surveysync/surveysync/config"
 )
@@ -47,6 +50,8 @@ func (a *AuthConfig) Validate() error {
 		n++
 		if a.Header.Name == "" || !a.Header.Value.IsSet() {
 			errs = append(errs, errors.New("auth.header: set name and value"))
+		} else if !httpguts.ValidHeaderFieldName(a.Header.Name) {
+			errs = append(errs, fmt.Errorf("auth.header.name: %q is not a valid header name", a.Header.Name))
 		}
 	}
 	if n > 1 {

@@ -129,7 +129,7 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	rc.Backoff = backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	rc.Logger = nil
-	var rt http.RoundTripper = &retryablehttp.RoundTripper{Client: rc}
+	var rt http.RoundTripper = safeMethods{&retryablehttp.RoundTripper{Client: rc}}
 	if len(o.Header) > 0 {
 		rt = &headerTransport{base: rt, header: o.Header}
 	}
@@ -313,6 +313,18 @@ func (b *cancelBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
+}
+
+// safeMethods marks GET and HEAD requests idempotent before the retry
+// layer sees them: its retry policy gets no request when an attempt fails
+// without an answer, only the request's context.
+type safeMethods struct{ base http.RoundTripper }
+
+func (t safeMethods) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		req = req.WithContext(Idempotent(req.Context()))
+	}
+	return t.base.RoundTrip(req)
 }
 
 type headerTransport struct {

@@ -341,7 +341,10 @@ func (s *Source) Poll(ctx context.Context, sink connectors.Sink, window *Backfil
 	}
 	for n := 1; ; n++ {
 		if n > s.cfg.MaxPages {
-			s.log.Warn("stopped at max_pages; the rest is read at the next poll", "max_pages", s.cfg.MaxPages)
+			// The cursor only advances with a complete poll (an API that
+			// lists newest first would otherwise skip what was not read), so
+			// a poll cut short reads the same pages again next time.
+			s.log.Warn("stopped at max_pages before the last page; the cursor is not advanced, so raise max_pages or narrow the query (per_page, a filter)", "max_pages", s.cfg.MaxPages)
 			break
 		}
 		body, hdr, err := s.get(ctx, next.String())
