@@ -97,6 +97,29 @@ func TestClientApplyThenReset(t *testing.T) {
 	}
 }
 
+// TestClientGoneDuringLatency: a client that gives up while its request
+// waits out injected latency gets no answer, and the log says so (Status
+// 0) rather than the 200 nobody received. The server notices a client gone
+// only once it has read the request body, so this uses a read; a write
+// whose client dies during latency is applied when the latency ends, as a
+// request Google received may still be.
+func TestClientGoneDuringLatency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{FaultReads: true})
+	id := e.srv.CreateSpreadsheet("S")
+	e.srv.Faults().Set(fault.Config{Latency: time.Minute})
+	ctx, cancel := context.WithTimeout(e.ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := e.svc.Spreadsheets.Values.Get(id, "Sheet1!A:A").Context(ctx).Do(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("get = %v, want the client's deadline", err)
+	}
+	got := lastEntry(t, e.srv, OpValuesGet)
+	want := LogEntry{Operation: OpValuesGet, Method: "GET", SpreadsheetID: id, Range: "Sheet1!A:A", Done: true}
+	if diff := cmp.Diff(want, got, cmpEntry, cmpopts.IgnoreFields(LogEntry{}, "Seq")); diff != "" {
+		t.Errorf("log entry (-want +got):\n%s", diff)
+	}
+}
+
 func TestClientApplyThenTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Options{})

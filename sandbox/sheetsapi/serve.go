@@ -101,12 +101,15 @@ func (s *Server) serveFront(w http.ResponseWriter, r *http.Request, api http.Han
 	} else {
 		api.ServeHTTP(rec, r)
 	}
+	gone := r.Context().Err() != nil
 	s.note(e, func(e *LogEntry) {
 		if !rec.hijacked {
 			e.Status = rec.status
-			if e.Status == 0 {
+			if e.Status == 0 && !gone {
 				e.Status = http.StatusOK
 			}
+			// Nothing written and the client gone (it gave up or died
+			// during injected latency): it got no answer, Status stays 0.
 		}
 		e.Done = true
 	})
