@@ -6,4 +6,4 @@ import "time"
 
 // attemptTimeout is the per-attempt timeout of the acceptance runs: the race
 // detector slows the emulator and the engine down several times.
-const attemptTimeout = 600 * time.Millisecond
+const attemptTimeout = 400 * time.Millisecond
