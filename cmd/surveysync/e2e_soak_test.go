@@ -25,8 +25,10 @@ import (
 // The soak test of the Sheets destination (issue 3's acceptance): the real
 // binary delivers 10,000 responses from a file into a sandbox sheet while
 // the sandbox applies 5 % of writes and then resets the connection, applies
-// 5 % and then never answers, and the daemon is killed with SIGKILL at 20
-// random moments and started again each time. Every response must be in
+// 5 % and then never answers, and delays every write by 25 ms; the daemon
+// is killed with SIGKILL 20 times after random delays (seeded), every
+// other time at the moment one of its appends reaches the sandbox (which
+// applies it 25 ms later, unanswered), and started again each time. Every response must be in
 // the sheet exactly once, no append may follow an unknown outcome without
 // a key-column read, and status must show everything delivered and nothing
 // dead.
@@ -42,7 +44,7 @@ import (
 const (
 	soakResponses   = 10_000
 	soakKills       = 20
-	soakFaults      = "reset=0.05,timeout=0.05,hold=5s,seed=3"
+	soakFaults      = "reset=0.05,timeout=0.05,hold=5s,latency=25ms,seed=3"
 	soakSpreadsheet = "soak-spreadsheet"
 	soakSandboxEnv  = "SURVEYSYNC_SOAK_SANDBOX"
 	// soakChecker is the quota user of the test's own reads, which the
@@ -59,6 +61,7 @@ func TestSoakSheetsKill9(t *testing.T) {
 	started := time.Now()
 
 	dir := t.TempDir()
+	listen := freeAddr(t)
 	writeFile(t, filepath.Join(dir, "surveysync.yaml"), fmt.Sprintf(`
 store: sqlite:./data/ledger.db
 listen: %s
@@ -80,13 +83,13 @@ destinations:
     type: google_sheets
     spreadsheet: %s
     endpoint: %s
-    batch_rows: 100
-    timeout: 2s
+    batch_rows: 40
+    timeout: 1s
     reconcile_after: 0s
     quota: {writes_per_minute: 1200, reads_per_minute: 1200}
 syncs:
   - {name: inbox-to-sheet, source: inbox, mapping: mappings/sheet.yaml, to: sheet}
-`, freeAddr(t), soakSpreadsheet, sb.url))
+`, listen, soakSpreadsheet, sb.url))
 	writeFile(t, filepath.Join(dir, "mappings/sheet.yaml"), `
 sheet: Responses
 key: Response ID
@@ -113,20 +116,33 @@ columns:
 		}
 	}()
 	rnd := rand.New(rand.NewPCG(20, 26))
-	pendingAtKill := 0
+	pendingAtKill, midAppend := 0, 0
 	for kill := 1; kill <= soakKills; kill++ {
-		time.Sleep(time.Duration(300+rnd.IntN(2200)) * time.Millisecond)
+		time.Sleep(time.Duration(300+rnd.IntN(1500)) * time.Millisecond)
+		if kill%2 == 0 && sb.nextAppend(2*time.Second) {
+			midAppend++
+		}
 		d.kill9()
 		if rows := sb.keyCount(t); rows < soakResponses {
 			pendingAtKill++
 		}
 		d.start()
 	}
-	t.Logf("killed %d times, %d of them with responses not yet in the sheet, %s after the start", soakKills, pendingAtKill, time.Since(started).Round(time.Millisecond))
+	t.Logf("killed %d times (%d while an append was in flight), %d of them with responses not yet in the sheet, %s after the start",
+		soakKills, midAppend, pendingAtKill, time.Since(started).Round(time.Millisecond))
 
 	waitFor(t, 2*time.Minute, "every response to be delivered", func() bool {
 		s := readStatus(t, dir, nil)
 		return len(s.Syncs) == 1 && s.Syncs[0].Delivered == soakResponses && s.Syncs[0].Pending == 0
+	})
+	// The last start may still be opening its ledger: stop a running daemon.
+	waitFor(t, 30*time.Second, "the daemon to be ready", func() bool {
+		resp, err := http.Get("http://" + listen + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
 	})
 	if err := d.stop(); err != nil {
 		t.Errorf("graceful stop: %v", err)
@@ -159,8 +175,8 @@ columns:
 	}
 
 	sum := sb.stop(t)
-	t.Logf("sandbox: %d appends, %d applied then reset, %d applied then held; %d key-column reads; finished in %s",
-		sum.Appends, sum.Resets, sum.Held, sum.KeyReads, time.Since(started).Round(time.Millisecond))
+	t.Logf("sandbox: %d appends (%d applied), %d applied then reset, %d applied then held; %d key-column reads; finished in %s",
+		sum.Appends, sum.Applied, sum.Resets, sum.Held, sum.KeyReads, time.Since(started).Round(time.Millisecond))
 	if sum.BlindRetries > 0 {
 		t.Errorf("%d appends followed an unknown outcome without a key-column read; first: %s", sum.BlindRetries, sum.FirstBlind)
 	}
@@ -172,6 +188,7 @@ columns:
 // soakSummary is what the sandbox process reports when it stops.
 type soakSummary struct {
 	Appends      int    `json:"appends"`
+	Applied      int    `json:"applied"` // appends that changed the sheet
 	Resets       int    `json:"resets"`
 	Held         int    `json:"held"`
 	KeyReads     int    `json:"keyReads"`
@@ -181,10 +198,11 @@ type soakSummary struct {
 
 // soakSandbox is the sandbox process.
 type soakSandbox struct {
-	cmd   *exec.Cmd
-	url   string
-	stdin io.Closer
-	lines chan string
+	cmd     *exec.Cmd
+	url     string
+	stdin   io.Closer
+	lines   chan string
+	appends chan struct{} // a values.append reached the sandbox
 }
 
 func startSoakSandbox(t *testing.T) *soakSandbox {
@@ -203,7 +221,7 @@ func startSoakSandbox(t *testing.T) *soakSandbox {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sb := &soakSandbox{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
+	sb := &soakSandbox{cmd: cmd, stdin: stdin, lines: make(chan string, 16), appends: make(chan struct{}, 1)}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
@@ -213,6 +231,13 @@ func startSoakSandbox(t *testing.T) *soakSandbox {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if sc.Text() == "append" {
+				select {
+				case sb.appends <- struct{}{}:
+				default:
+				}
+				continue
+			}
 			sb.lines <- sc.Text()
 		}
 		close(sb.lines)
@@ -237,6 +262,20 @@ func (sb *soakSandbox) next(t *testing.T, prefix string) string {
 		case <-deadline:
 			t.Fatalf("sandbox process printed no %q within a minute", prefix)
 		}
+	}
+}
+
+// nextAppend waits up to timeout for the next append to reach the sandbox.
+func (sb *soakSandbox) nextAppend(timeout time.Duration) bool {
+	select {
+	case <-sb.appends: // an old one
+	default:
+	}
+	select {
+	case <-sb.appends:
+		return true
+	case <-time.After(timeout):
+		return false
 	}
 }
 
@@ -292,7 +331,8 @@ func (sb *soakSandbox) stop(t *testing.T) soakSummary {
 // binary again with this test selected to serve the sandbox in a process
 // of its own, with the Sheets faults from $SURVEYSYNC_SOAK_SANDBOX (the
 // --faults syntax) and a quota far above Google's. It prints "addr
-// HOST:PORT", serves until its stdin closes, then prints "summary {json}".
+// HOST:PORT", then "append" as each values.append arrives, serves until its
+// stdin closes, then prints "summary {json}".
 func TestSoakSandboxProcess(t *testing.T) {
 	spec, ok := os.LookupEnv(soakSandboxEnv)
 	if !ok {
@@ -318,7 +358,14 @@ func TestSoakSandboxProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	api := sb.Handler()
+	announce := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, ":append") {
+			fmt.Println("append")
+		}
+		api.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: announce, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Printf("addr %s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes stdin
@@ -337,6 +384,9 @@ func TestSoakSandboxProcess(t *testing.T) {
 		switch e.Operation {
 		case sheetsapi.OpValuesAppend:
 			sum.Appends++
+			if e.Applied {
+				sum.Applied++
+			}
 			switch e.Fault {
 			case sheetsapi.FaultApplyThenReset:
 				sum.Resets++
