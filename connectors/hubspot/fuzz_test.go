@@ -2,11 +2,13 @@ package hubspot
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
 )
@@ -92,6 +94,29 @@ func FuzzPresetBody(f *testing.F) {
 		}
 		if m := markerPattern.FindStringSubmatch(note.Properties["hs_note_body"]); m == nil || m[1] != in.DeliveryKey {
 			t.Fatalf("the marker of %q does not yield the delivery key: %v", note.Properties["hs_note_body"], m)
+		}
+	})
+}
+
+// FuzzPresetFile parses arbitrary files that name the preset: expanding
+// and compiling them must never panic, and every mistake must be reported
+// with its file, line and column.
+func FuzzPresetFile(f *testing.F) {
+	f.Add("id: \"{{ email }}\"\nproperties: {a: \"{{ b }}\"}\nnote: x\n")
+	f.Add("id: [1]\nproperties: {a: {b: c}}\nnote_timestamp: 3\nid_property: \"{{ x }}\"\n")
+	f.Add("properties:\nfilter: [{field: a, exists: true}]\nmaps: {m: {a: 1}}\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		src := "preset: " + PresetContactUpsert + "\n" + body
+		if _, err := mapping.Parse("fuzz.yaml", []byte(src)); err != nil {
+			var list config.ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("error %v (%T) is not a non-empty config.ErrorList", err, err)
+			}
+			for _, e := range list {
+				if e.Pos.File != "fuzz.yaml" || e.Pos.Line == 0 || e.Msg == "" {
+					t.Fatalf("error without a position or message: %#v", e)
+				}
+			}
 		}
 	})
 }

@@ -2,10 +2,12 @@ package zendesk
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
 
+	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
 )
@@ -122,6 +124,33 @@ func FuzzPresetBody(f *testing.F) {
 		}
 		if cr.Ticket.Subject != want || cr.Ticket.Comment.Body != want || cr.Ticket.ExternalID != key {
 			t.Fatalf("create body %q decodes to %+v, want %q", raw, cr.Ticket, want)
+		}
+	})
+}
+
+// FuzzPresetFile parses arbitrary files that name one of the presets:
+// expanding and compiling them must never panic, and every mistake must be
+// reported with its file, line and column.
+func FuzzPresetFile(f *testing.F) {
+	f.Add(true, "ticket: \"{{ id }}\"\nfields: {1: \"{{ s }}\"}\ncomment: x\npublic: false\ntags: [a]\n")
+	f.Add(false, "subject: s\ncomment: c\nrequester: {email: e}\nfields: {x: 1}\nexternal_id: [1]\n")
+	f.Add(true, "ticket: \"/../{{ id }}\"\nfields: {\"12 \": 1}\n")
+	f.Fuzz(func(t *testing.T, update bool, body string) {
+		preset := PresetTicketCreate
+		if update {
+			preset = PresetTicketFields
+		}
+		src := "preset: " + preset + "\n" + body
+		if _, err := mapping.Parse("fuzz.yaml", []byte(src)); err != nil {
+			var list config.ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("error %v (%T) is not a non-empty config.ErrorList", err, err)
+			}
+			for _, e := range list {
+				if e.Pos.File != "fuzz.yaml" || e.Pos.Line == 0 || e.Msg == "" {
+					t.Fatalf("error without a position or message: %#v", e)
+				}
+			}
 		}
 	})
 }
