@@ -10,7 +10,7 @@ Usage: scripts/bench.sh [SUITE...]
 
 Runs Go benchmarks (go test -run='^$' -bench=...) and prints one table:
 benchmark, figure, unit, goal. Without a suite it runs them all; the raw
-`go test` output of each suite is kept in $TMPDIR/surveysync-bench/SUITE.txt.
+`go test` output of each suite is kept in $TMPDIR/surveysync-bench-results/SUITE.txt.
 
 Suites:
   sheets     BenchmarkSheetsDelivery (connectors/sheets): rows per minute
@@ -61,7 +61,7 @@ cd "$(dirname "$0")/.."
 export GOFLAGS="${GOFLAGS:--mod=readonly}"
 sheets_rows="${SHEETS_ROWS:-300000}"
 benchtime="${BENCHTIME:-1s}"
-out_dir="${TMPDIR:-/tmp}/surveysync-bench"
+out_dir="${TMPDIR:-/tmp}/surveysync-bench-results"
 mkdir -p "$out_dir"
 
 # suite_args prints the package and -bench/-benchtime arguments of a suite.
