@@ -58,11 +58,30 @@ func (b *Bucket) Name() string { return b.name }
 // Wait blocks until the bucket is not paused and a request may be sent.
 func (b *Bucket) Wait(ctx context.Context) error {
 	for {
+		if err := b.waitPause(ctx); err != nil {
+			return err
+		}
+		if err := b.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		// A throttle may have paused the bucket while this request waited
+		// for its token: then it waits for the pause too.
+		b.mu.Lock()
+		paused := b.until.After(b.now())
+		b.mu.Unlock()
+		if !paused {
+			return nil
+		}
+	}
+}
+
+func (b *Bucket) waitPause(ctx context.Context) error {
+	for {
 		b.mu.Lock()
 		d := b.until.Sub(b.now())
 		b.mu.Unlock()
 		if d <= 0 {
-			break
+			return nil
 		}
 		t := time.NewTimer(d)
 		select {
@@ -72,7 +91,6 @@ func (b *Bucket) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	return b.limiter.Wait(ctx)
 }
 
 // Throttled records a throttle answer. retryAfter is the wait the API asked
@@ -85,8 +103,13 @@ func (b *Bucket) Throttled(retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		d = min(retryAfter, MaxRetryAfter)
 	} else {
-		b.strikes++
-		d = Backoff(b.strikes, b.base, b.maxWait, b.rnd)
+		// Requests in flight together get their 429s together; while the
+		// bucket is already paused they are one throttle, not many, so the
+		// backoff grows once per pause rather than once per answer.
+		if !b.until.After(b.now()) {
+			b.strikes++
+		}
+		d = Backoff(max(b.strikes, 1), b.base, b.maxWait, b.rnd)
 	}
 	if until := b.now().Add(d); until.After(b.until) {
 		b.until = until

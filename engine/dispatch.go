@@ -397,6 +397,7 @@ func (d *dispatcher) outcome(dr *destRuntime, sp *SyncPlan, it *connectors.Item,
 	case connectors.ClassPaused:
 		o.State = store.Pending
 		o.Release = true
+		o.Uncertain = it.Uncertain
 		o.NextAt = now.Add(cfg.PauseProbe)
 		d.pause(context.Background(), dr, r.Err.Error())
 		d.rt.metrics.delivery(sp.Name, "paused")
@@ -404,6 +405,9 @@ func (d *dispatcher) outcome(dr *destRuntime, sp *SyncPlan, it *connectors.Item,
 	case connectors.ClassAmbiguous:
 		o.Uncertain = true
 	}
+	// Doubt outlives a later failure: a delivery that may have been applied
+	// stays uncertain until it is confirmed, so the next attempt reconciles.
+	o.Uncertain = o.Uncertain || it.Uncertain
 	if cfg.MaxAttempts > 0 && it.Attempt >= cfg.MaxAttempts {
 		o.State = store.Dead
 		o.Error = fmt.Sprintf("gave up after %d attempts: %s", it.Attempt, o.Error)
