@@ -100,12 +100,13 @@ type Store interface {
 	ScanResponses(ctx context.Context, source string, from, to time.Time, fn func(*survey.Response) error) error
 
 	// ScanBatches is ScanResponses for bulk readers such as score jobs: it
-	// calls fn with the same responses, in the same order, a batch at a
-	// time, stopping at fn's first error. A batch and the Payload bytes of
-	// its responses are valid only until fn returns, because the store may
-	// reuse their memory for a later batch (their Key, Source and
-	// SubmittedAt may be kept). An implementation may read the next batch
-	// while fn works on this one.
+	// calls fn with the same responses a batch at a time, in no particular
+	// order (an implementation reads them in whatever order is fastest,
+	// in parallel if it likes), stopping at fn's first error. fn is never
+	// called concurrently. A batch and the Payload bytes of its responses
+	// are valid only until fn returns, because the store may reuse their
+	// memory for a later batch; their Key, Source and SubmittedAt may be
+	// kept.
 	ScanBatches(ctx context.Context, source string, from, to time.Time, fn func([]survey.Response) error) error
 
 	// LastScoreRun returns when a score job last ran (zero if never).

@@ -174,6 +174,11 @@ func (s *rawStmt) int64(i int) int64 {
 	return lib.Xsqlite3_column_int64(s.c.tls, s.p, int32(i))
 }
 
+// isNull reports whether column i (from 0) of the current row is NULL.
+func (s *rawStmt) isNull(i int) bool {
+	return lib.Xsqlite3_column_type(s.c.tls, s.p, int32(i)) == lib.SQLITE_NULL
+}
+
 // appendBytes appends column i (from 0) of the current row, as bytes, to
 // dst, copying them straight out of SQLite's memory.
 func (s *rawStmt) appendBytes(dst []byte, i int) []byte {

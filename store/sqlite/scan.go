@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/surveysync/surveysync/survey"
@@ -58,72 +59,212 @@ func (s *Store) ScanResponses(ctx context.Context, source string, from, to time.
 }
 
 // ScanBatches calls fn with the responses of source submitted in [from,
-// to), in submission order, a page at a time. While fn works on one page
-// a goroutine reads the next into memory of its own; two pages' memory is
-// reused for the whole scan, so the payloads of a page are valid only
-// until fn returns. See store.Store.
+// to), a page at a time, in no particular order. See store.Store.
+//
+// The window is cut into slices of time (see scanSlices) that two reader
+// goroutines, each with a connection of its own, read page by page while
+// fn works on the pages already read: reading a page costs about as much
+// as a score job's work on it, so on two cores the three overlap. Four
+// pages' memory is reused for the whole scan, so the payloads of a page
+// are valid only until fn returns.
 func (s *Store) ScanBatches(ctx context.Context, source string, from, to time.Time, fn func([]survey.Response) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan responses of %s: %w", source, err)
 	}
-	sc, err := s.newScan(source, from, to)
+	slices, err := s.scanSlices(source, from, to)
 	if err != nil {
 		return fmt.Errorf("scan responses of %s: %w", source, err)
 	}
-	free := make(chan *responsePage, 2)
-	free <- &responsePage{}
-	free <- &responsePage{}
+	if len(slices) == 0 {
+		return nil
+	}
+	todo := make(chan timeSlice, len(slices))
+	for _, sl := range slices {
+		todo <- sl
+	}
+	close(todo)
+	readers := min(scanReaders, len(slices))
+	free := make(chan *responsePage, 2*readers)
+	for range 2 * readers {
+		free <- &responsePage{}
+	}
 	full := make(chan *responsePage)
 	stop := make(chan struct{})
-	readErr := make(chan error, 1)
+	halt := sync.OnceFunc(func() { close(stop) })
+	errs := make(chan error, readers)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.readSlices(source, todo, free, full, stop)
+			if err != nil {
+				halt()
+			}
+			errs <- err
+		}()
+	}
 	go func() {
-		defer sc.close()
-		defer close(full)
+		wg.Wait()
+		close(full)
+	}()
+	var err2 error
+	for p := range full {
+		if err2 == nil && len(p.responses) > 0 {
+			err2 = fn(p.responses)
+		}
+		if err2 == nil {
+			if err := ctx.Err(); err != nil {
+				err2 = fmt.Errorf("scan responses of %s: %w", source, err)
+			}
+		}
+		if err2 != nil {
+			halt() // the readers stop; the pages in flight are drained
+		}
+		free <- p
+	}
+	for range readers {
+		if err := <-errs; err != nil && err2 == nil {
+			err2 = fmt.Errorf("scan responses of %s: %w", source, err)
+		}
+	}
+	return err2
+}
+
+// scanReaders is how many goroutines read a ScanBatches scan.
+const scanReaders = 2
+
+// readSlices reads the slices from todo into pages taken from free and
+// hands them to full, until todo is empty or stop is closed.
+func (s *Store) readSlices(source string, todo <-chan timeSlice, free chan *responsePage, full chan<- *responsePage, stop <-chan struct{}) error {
+	var sc *responseScan
+	defer func() {
+		if sc != nil {
+			sc.close()
+		}
+	}()
+	for sl := range todo {
+		if sc == nil {
+			var err error
+			if sc, err = s.newScan(source, time.Time{}, time.Time{}); err != nil {
+				return err
+			}
+		}
+		if err := sc.restart(sl.from, sl.to); err != nil {
+			return err
+		}
 		for {
 			var p *responsePage
 			select {
 			case p = <-free:
 			case <-stop:
-				readErr <- nil
-				return
+				return nil
 			}
 			if err := sc.fill(p); err != nil {
-				readErr <- err
-				return
+				free <- p
+				return err
 			}
+			last := p.last // p is the consumer's once handed over
 			select {
 			case full <- p:
 			case <-stop:
-				readErr <- nil
-				return
+				free <- p
+				return nil
 			}
-			if p.last {
-				readErr <- nil
-				return
+			if last {
+				break
 			}
 		}
-	}()
-	finish := func(err error) error {
-		close(stop)
-		for range full { // let the reader see stop and close its connection
-		}
-		if rerr := <-readErr; err == nil && rerr != nil {
-			err = fmt.Errorf("scan responses of %s: %w", source, rerr)
-		}
-		return err
 	}
-	for p := range full {
-		if len(p.responses) > 0 {
-			if err := fn(p.responses); err != nil {
-				return finish(err)
+	return nil
+}
+
+// timeSlice is a part of a scan's window: submission times in [from, to)
+// as stored (microseconds).
+type timeSlice struct {
+	from, to int64
+}
+
+// scanSliceCount is how many slices of time a scan's window is cut into,
+// so that the readers share the work even when responses are not spread
+// evenly over time.
+const scanSliceCount = 16
+
+const (
+	sqlScanFirst = `SELECT min(submitted_at) FROM responses WHERE source = ?1 AND submitted_at >= ?2 AND submitted_at < ?3`
+	sqlScanLast  = `SELECT max(submitted_at) FROM responses WHERE source = ?1 AND submitted_at >= ?2 AND submitted_at < ?3`
+)
+
+// scanSlices cuts the window into slices of time between the first and
+// the last submission in it (two index lookups). Responses stored without
+// a submission time (0) get a slice of their own.
+func (s *Store) scanSlices(source string, from, to time.Time) ([]timeSlice, error) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = toMicros(from)
+	}
+	if !to.IsZero() {
+		hi = toMicros(to)
+	}
+	conn, err := openRaw(s.path, s.busyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.close()
+	bound := func(query string, lo, hi int64) (int64, bool, error) {
+		st, err := conn.prepare(query)
+		if err != nil {
+			return 0, false, err
+		}
+		defer st.close()
+		for _, err := range []error{st.bindText(1, source), st.bindInt64(2, lo), st.bindInt64(3, hi)} {
+			if err != nil {
+				return 0, false, err
 			}
 		}
-		if err := ctx.Err(); err != nil {
-			return finish(fmt.Errorf("scan responses of %s: %w", source, err))
+		if _, err := st.step(); err != nil {
+			return 0, false, err
 		}
-		free <- p
+		if st.isNull(0) {
+			return 0, false, nil
+		}
+		return st.int64(0), true, nil
 	}
-	return finish(nil)
+	var out []timeSlice
+	if lo <= 0 && hi > 0 {
+		// Undated responses, stored as 0, sort first; slicing the time
+		// from 0 to now would put every other response in the last slice.
+		out = append(out, timeSlice{0, 1})
+		if lo == 0 {
+			lo = 1
+		} else {
+			out = append(out, timeSlice{lo, 0})
+			lo = 1
+		}
+	}
+	first, ok, err := bound(sqlScanFirst, lo, hi)
+	if err != nil || !ok {
+		return out, err
+	}
+	last, _, err := bound(sqlScanLast, lo, hi)
+	if err != nil {
+		return out, err
+	}
+	step := (last - first) / scanSliceCount
+	if step < 1 {
+		step = 1
+	}
+	for at := first; at <= last; at += step {
+		end := at + step
+		if end > last || end < at {
+			end = last + 1
+		}
+		out = append(out, timeSlice{at, end})
+		if end > last {
+			break
+		}
+	}
+	return out, nil
 }
 
 // responsePage is one page of a scan. Its memory is reused by the next
@@ -197,6 +338,13 @@ func (s *Store) newScan(source string, from, to time.Time) (*responseScan, error
 		}
 	}
 	return sc, nil
+}
+
+// restart points the scan at a new window of stored times [from, to).
+func (sc *responseScan) restart(from, to int64) error {
+	// The page query starts after (lastAt, lastID), and ids are positive.
+	sc.lastAt, sc.lastID = from, 0
+	return sc.stmt.bindInt64(4, to)
 }
 
 // close releases the scan's statement and connection.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/surveysync/surveysync/store"
 	"github.com/surveysync/surveysync/survey"
@@ -37,7 +38,11 @@ func TestScanPages(t *testing.T) {
 		}
 		batch = append(batch, store.Incoming{Response: r})
 	}
-	batch = append(batch, store.Incoming{Response: survey.Response{Source: "other", Key: "o", SubmittedAt: start, Payload: []byte(`{}`)}})
+	// Before 1970 (stored negative) and undated (stored as 0).
+	batch = append(batch,
+		store.Incoming{Response: survey.Response{Source: "typeform", Key: "old", SubmittedAt: time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), Payload: []byte(`{}`)}},
+		store.Incoming{Response: survey.Response{Source: "typeform", Key: "undated", Payload: []byte(`{}`)}},
+		store.Incoming{Response: survey.Response{Source: "other", Key: "o", SubmittedAt: start, Payload: []byte(`{}`)}})
 	if _, err := s.Ingest(t.Context(), batch, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +85,7 @@ func TestScanPages(t *testing.T) {
 		from, to time.Time
 		want     int
 	}{
-		{"all", time.Time{}, time.Time{}, 100},
+		{"all", time.Time{}, time.Time{}, 102},
 		{"window", start.Add(3 * time.Second), start.Add(9 * time.Second), 30},
 	}
 	for _, tc := range cases {
@@ -90,7 +95,7 @@ func TestScanPages(t *testing.T) {
 				t.Fatalf("one page scanned %d responses, want %d", len(whole), tc.want)
 			}
 			for i := 1; i < len(whole); i++ {
-				if whole[i].SubmittedAt.Before(whole[i-1].SubmittedAt) {
+				if toMicros(whole[i].SubmittedAt) < toMicros(whole[i-1].SubmittedAt) {
 					t.Fatalf("%s before %s: out of submission order", whole[i-1].Key, whole[i].Key)
 				}
 			}
@@ -98,14 +103,15 @@ func TestScanPages(t *testing.T) {
 				if diff := cmp.Diff(whole, scan(page, tc.from, tc.to)); diff != "" {
 					t.Errorf("pages of %d (-one page +paged):\n%s", page, diff)
 				}
-				if diff := cmp.Diff(whole, scanBatches(page, tc.from, tc.to)); diff != "" {
+				byKey := cmpopts.SortSlices(func(a, b survey.Response) bool { return a.Key < b.Key })
+				if diff := cmp.Diff(whole, scanBatches(page, tc.from, tc.to), byKey); diff != "" {
 					t.Errorf("batches of %d (-one page +batches):\n%s", page, diff)
 				}
 			}
 		})
 	}
 	want := map[string]survey.Response{}
-	for _, in := range batch[:100] {
+	for _, in := range batch[:102] {
 		want[in.Response.Key] = in.Response
 	}
 	for _, r := range scan(7, time.Time{}, time.Time{}) {
