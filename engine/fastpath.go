@@ -66,8 +66,62 @@ func newFieldPicker(paths [][]string) *fieldPicker {
 // or nil for null and missing paths; objects and arrays are not values here
 // and count as missing. It reports false for malformed JSON.
 func (p *fieldPicker) pick(data []byte, out []any) bool {
+	fields := make([]pickedField, len(out))
+	if !p.pickFields(data, fields) {
+		return false
+	}
+	for i := range fields {
+		out[i] = fields[i].value()
+	}
+	return true
+}
+
+// pickedKind says what a picked field holds.
+type pickedKind uint8
+
+// The kinds of picked field. Objects and arrays are not values here.
+const (
+	pickedMissing pickedKind = iota // absent, null, an object or an array
+	pickedString
+	pickedNumber
+	pickedTrue
+	pickedFalse
+)
+
+// pickedField is one field picked out of a payload without allocating:
+// raw is a number's literal or a string's bytes between its quotes, in the
+// payload's memory; a string with escapes is decoded into str instead.
+type pickedField struct {
+	kind    pickedKind
+	raw     []byte
+	str     string
+	escaped bool
+	num     float64
+}
+
+// value returns the field as pick does: string, json.Number, bool or nil.
+func (f *pickedField) value() any {
+	switch f.kind {
+	case pickedString:
+		if f.escaped {
+			return f.str
+		}
+		return string(f.raw)
+	case pickedNumber:
+		return json.Number(f.raw)
+	case pickedTrue:
+		return true
+	case pickedFalse:
+		return false
+	}
+	return nil
+}
+
+// pickFields fills out (len n) with the fields found, as pick does, but
+// without allocating: the fields refer to data.
+func (p *fieldPicker) pickFields(data []byte, out []pickedField) bool {
 	for i := range out {
-		out[i] = nil
+		out[i] = pickedField{}
 	}
 	s := scanner{data: data}
 	s.space()
@@ -91,7 +145,7 @@ func (s *scanner) space() {
 	}
 }
 
-func (s *scanner) object(node *pickNode, out []any) bool {
+func (s *scanner) object(node *pickNode, out []pickedField) bool {
 	s.ok = true
 	if s.i >= len(s.data) || s.data[s.i] != '{' {
 		return false
@@ -104,7 +158,7 @@ func (s *scanner) object(node *pickNode, out []any) bool {
 	}
 	for {
 		s.space()
-		key, ok := s.str()
+		raw, escaped, ok := s.str()
 		if !ok {
 			return false
 		}
@@ -116,7 +170,15 @@ func (s *scanner) object(node *pickNode, out []any) bool {
 		s.space()
 		var child *pickNode
 		if node != nil {
-			child = node.children[key]
+			if escaped {
+				key, ok := unescape(raw)
+				if !ok {
+					return false
+				}
+				child = node.children[key]
+			} else {
+				child = node.children[string(raw)]
+			}
 		}
 		switch {
 		case child == nil:
@@ -128,11 +190,9 @@ func (s *scanner) object(node *pickNode, out []any) bool {
 				return false
 			}
 		case child.leaf >= 0:
-			v, ok := s.scalar()
-			if !ok {
+			if !s.scalar(&out[child.leaf]) {
 				return false
 			}
-			out[child.leaf] = v
 		default:
 			if !s.skip() {
 				return false
@@ -154,72 +214,91 @@ func (s *scanner) object(node *pickNode, out []any) bool {
 	}
 }
 
-// str reads a JSON string.
-func (s *scanner) str() (string, bool) {
+// str reads a JSON string and returns its bytes between the quotes, and
+// whether they hold escapes.
+func (s *scanner) str() (raw []byte, escaped, ok bool) {
 	if s.i >= len(s.data) || s.data[s.i] != '"' {
-		return "", false
+		return nil, false, false
 	}
-	start := s.i
+	start := s.i + 1
 	s.i++
-	escaped := false
 	for s.i < len(s.data) {
-		c := s.data[s.i]
-		switch {
-		case c == '\\':
+		switch s.data[s.i] {
+		case '\\':
 			escaped = true
 			s.i += 2
 			continue
-		case c == '"':
+		case '"':
 			s.i++
-			if !escaped {
-				return string(s.data[start+1 : s.i-1]), true
-			}
-			var out string
-			if err := json.Unmarshal(s.data[start:s.i], &out); err != nil {
-				return "", false
-			}
-			return out, true
+			return s.data[start : s.i-1], escaped, true
 		}
 		s.i++
 	}
-	return "", false
+	return nil, false, false
 }
 
-// scalar reads a value: a string, number, boolean or null; an object or
-// array is skipped and yields nil.
-func (s *scanner) scalar() (any, bool) {
-	if s.i >= len(s.data) {
-		return nil, false
+// unescape decodes the bytes of a JSON string with escapes.
+func unescape(raw []byte) (string, bool) {
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	var out string
+	if err := json.Unmarshal(quoted, &out); err != nil {
+		return "", false
 	}
+	return out, true
+}
+
+// scalar reads a value into f: a string, number, boolean or null; an
+// object or array is skipped and leaves f missing.
+func (s *scanner) scalar(f *pickedField) bool {
+	if s.i >= len(s.data) {
+		return false
+	}
+	*f = pickedField{}
 	switch c := s.data[s.i]; {
 	case c == '"':
-		return s.str()
+		raw, escaped, ok := s.str()
+		if !ok {
+			return false
+		}
+		f.kind, f.raw, f.escaped = pickedString, raw, escaped
+		if escaped {
+			if f.str, ok = unescape(raw); !ok {
+				return false
+			}
+		}
+		return true
 	case c == 't' || c == 'f' || c == 'n':
 		for _, lit := range []string{"true", "false", "null"} {
-			if strings.HasPrefix(string(s.data[s.i:min(len(s.data), s.i+5)]), lit) {
+			if len(s.data)-s.i >= len(lit) && string(s.data[s.i:s.i+len(lit)]) == lit {
 				s.i += len(lit)
 				switch lit {
 				case "true":
-					return true, true
+					f.kind = pickedTrue
 				case "false":
-					return false, true
+					f.kind = pickedFalse
 				}
-				return nil, true
+				return true
 			}
 		}
-		return nil, false
+		return false
 	case c == '-' || (c >= '0' && c <= '9'):
 		start := s.i
 		for s.i < len(s.data) && strings.IndexByte("+-0123456789.eE", s.data[s.i]) >= 0 {
 			s.i++
 		}
-		num := string(s.data[start:s.i])
-		if _, err := strconv.ParseFloat(num, 64); err != nil {
-			return nil, false
+		num, err := strconv.ParseFloat(string(s.data[start:s.i]), 64)
+		if err != nil {
+			return false
 		}
-		return json.Number(num), true
+		f.kind, f.raw, f.num = pickedNumber, s.data[start:s.i], num
+		return true
+	case c == '{' || c == '[':
+		return s.skip()
 	default:
-		return nil, s.skip()
+		// Not a value. (skip calls scalar for anything but strings,
+		// objects and arrays, so this must not call skip.)
+		return false
 	}
 }
 
@@ -230,14 +309,14 @@ func (s *scanner) skip() bool {
 	}
 	switch s.data[s.i] {
 	case '"':
-		_, ok := s.str()
+		_, _, ok := s.str()
 		return ok
 	case '{', '[':
 		depth := 0
 		for s.i < len(s.data) {
 			switch s.data[s.i] {
 			case '"':
-				if _, ok := s.str(); !ok {
+				if _, _, ok := s.str(); !ok {
 					return false
 				}
 				continue
@@ -254,7 +333,7 @@ func (s *scanner) skip() bool {
 		}
 		return false
 	default:
-		_, ok := s.scalar()
-		return ok
+		var f pickedField
+		return s.scalar(&f)
 	}
 }

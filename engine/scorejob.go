@@ -31,6 +31,13 @@ type ScoreReport struct {
 
 // ComputeScores computes a score job from the stored responses submitted
 // before asOf, never from a destination.
+//
+// The responses are read a page at a time (store.Store.ScanBatches): the
+// store reads the next page while this goroutine turns the current one
+// into observations. When every field of the job is a plain path, the
+// fields are picked out of the raw JSON without decoding it (see
+// fieldPicker), and the texts kept (contacts, segments) are interned, so a
+// response costs no allocation unless it brings a new text.
 func ComputeScores(ctx context.Context, st store.Store, sp *ScorePlan, asOf time.Time) (*ScoreReport, error) {
 	opts := scores.Options{
 		Period:          sp.Period,
@@ -40,57 +47,28 @@ func ComputeScores(ctx context.Context, st store.Store, sp *ScorePlan, asOf time
 		GroupBy:         sp.GroupBy,
 		DedupeByContact: sp.Job.OnePerContact,
 	}
+	if opts.DedupeByContact {
+		opts.SizeHint = responsesHint(ctx, st, sp.Job.Source)
+	}
 	acc, err := scores.NewAccumulator(sp.Definition, opts)
 	if err != nil {
 		return nil, fmt.Errorf("score job %s: %w", sp.Name, err)
 	}
 	rep := &ScoreReport{Job: sp.Name, AsOf: asOf}
-	seg := make([]string, len(sp.Segments))
-	var picked []any
-	if sp.picker != nil {
-		picked = make([]any, sp.picker.n)
+	c := scoreCollector{sp: sp, acc: acc, rep: rep, asOf: asOf, texts: map[string]string{}}
+	if len(sp.Segments) > 0 {
+		c.segment = make([]string, len(sp.Segments))
 	}
-	err = st.ScanResponses(ctx, sp.Job.Source, sp.windowStart(asOf), asOf, func(r *survey.Response) error {
-		rep.Scanned++
-		if picked != nil && sp.picker.pick(r.Payload, picked) {
-			return addPicked(acc, sp, r, picked, rep)
-		}
-		in := &mapping.Input{Response: r, Now: asOf}
-		if sp.Filter != nil {
-			ok, err := sp.Filter.Match(in)
-			if err != nil || !ok {
-				rep.Filtered++
-				return nil
+	if sp.picker != nil {
+		c.fields = make([]pickedField, sp.picker.n)
+	}
+	err = st.ScanBatches(ctx, sp.Job.Source, sp.windowStart(asOf), asOf, func(rs []survey.Response) error {
+		for i := range rs {
+			if err := c.add(&rs[i]); err != nil {
+				return err
 			}
 		}
-		v, err := sp.Field.Eval(in)
-		if err != nil || v == nil {
-			rep.NoRating++
-			return nil
-		}
-		if sp.ValueMap != nil {
-			// Labels, emoji and stars the map knows become numbers; values it
-			// does not know are read as numbers themselves, and anything
-			// else is counted as invalid, never dropped silently.
-			if mv, err := sp.ValueMap.Apply(v); err == nil {
-				v = mv
-			}
-		}
-		o := scores.Observation{At: r.SubmittedAt, Value: toRating(v), Key: r.Key}
-		if sp.Contact != nil {
-			if c, err := sp.Contact.Eval(in); err == nil {
-				o.Contact = text(c)
-			}
-		}
-		if len(seg) > 0 {
-			o.Segment = make([]string, len(seg))
-			for i, e := range sp.Segments {
-				if s, err := e.Eval(in); err == nil {
-					o.Segment[i] = text(s)
-				}
-			}
-		}
-		return acc.Add(o)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("score job %s: reading responses: %w", sp.Name, err)
@@ -99,32 +77,162 @@ func ComputeScores(ctx context.Context, st store.Store, sp *ScorePlan, asOf time
 	return rep, nil
 }
 
-// addPicked adds an observation from fields picked out of the raw JSON:
-// the rating, then the contact when the job has one, then the segments.
-func addPicked(acc *scores.Accumulator, sp *ScorePlan, r *survey.Response, picked []any, rep *ScoreReport) error {
-	v := picked[0]
-	if v == nil {
+// maxSizeHint bounds the accumulator's size hint (observations).
+const maxSizeHint = 1 << 21
+
+// responsesHint returns how many responses source has stored, at most
+// maxSizeHint, or 0 when the ledger cannot say. A job that keeps one
+// response per contact sizes its memory with it up front: growing it step
+// by step to a million entries costs more than the rest of the job.
+func responsesHint(ctx context.Context, st store.Store, source string) int {
+	stats, err := st.Stats(ctx, time.Now())
+	if err != nil {
+		return 0
+	}
+	for _, s := range stats.Sources {
+		if s.Source == source {
+			return int(min(s.Responses, maxSizeHint))
+		}
+	}
+	return 0
+}
+
+// maxInterned bounds how many distinct texts a score job interns; past it,
+// new texts are allocated each time they are seen.
+const maxInterned = 1 << 20
+
+// scoreCollector turns stored responses into observations of one job.
+type scoreCollector struct {
+	sp   *ScorePlan
+	acc  *scores.Accumulator
+	rep  *ScoreReport
+	asOf time.Time
+	// fields are the picked fields of the current response (fast path).
+	fields []pickedField
+	// segment is reused for every observation: the accumulator copies it.
+	segment []string
+	// texts interns contacts and segment values.
+	texts map[string]string
+}
+
+// add counts one response. Its payload is valid only during the call:
+// nothing kept refers to it.
+func (c *scoreCollector) add(r *survey.Response) error {
+	c.rep.Scanned++
+	if c.fields != nil && c.sp.picker.pickFields(r.Payload, c.fields) {
+		return c.addPicked(r)
+	}
+	sp, rep := c.sp, c.rep
+	in := &mapping.Input{Response: r, Now: c.asOf}
+	if sp.Filter != nil {
+		ok, err := sp.Filter.Match(in)
+		if err != nil || !ok {
+			rep.Filtered++
+			return nil
+		}
+	}
+	v, err := sp.Field.Eval(in)
+	if err != nil || v == nil {
 		rep.NoRating++
 		return nil
 	}
 	if sp.ValueMap != nil {
+		// Labels, emoji and stars the map knows become numbers; values it
+		// does not know are read as numbers themselves, and anything
+		// else is counted as invalid, never dropped silently.
 		if mv, err := sp.ValueMap.Apply(v); err == nil {
 			v = mv
 		}
 	}
 	o := scores.Observation{At: r.SubmittedAt, Value: toRating(v), Key: r.Key}
-	i := 1
 	if sp.Contact != nil {
-		o.Contact = text(picked[1])
-		i = 2
-	}
-	if len(sp.Segments) > 0 {
-		o.Segment = make([]string, len(sp.Segments))
-		for j := range sp.Segments {
-			o.Segment[j] = text(picked[i+j])
+		if ct, err := sp.Contact.Eval(in); err == nil {
+			o.Contact = text(ct)
 		}
 	}
-	return acc.Add(o)
+	if len(c.segment) > 0 {
+		o.Segment = c.segment
+		for i, e := range sp.Segments {
+			o.Segment[i] = ""
+			if s, err := e.Eval(in); err == nil {
+				o.Segment[i] = text(s)
+			}
+		}
+	}
+	return c.acc.Add(o)
+}
+
+// addPicked adds an observation from fields picked out of the raw JSON:
+// the rating, then the contact when the job has one, then the segments.
+func (c *scoreCollector) addPicked(r *survey.Response) error {
+	sp, f := c.sp, c.fields
+	if f[0].kind == pickedMissing {
+		c.rep.NoRating++
+		return nil
+	}
+	o := scores.Observation{At: r.SubmittedAt, Value: c.rating(&f[0]), Key: r.Key}
+	i := 1
+	if sp.Contact != nil {
+		o.Contact = c.text(&f[1])
+		i = 2
+	}
+	if len(c.segment) > 0 {
+		o.Segment = c.segment
+		for j := range c.segment {
+			o.Segment[j] = c.text(&f[i+j])
+		}
+	}
+	return c.acc.Add(o)
+}
+
+// rating reads a picked rating as toRating reads the general path's value.
+func (c *scoreCollector) rating(f *pickedField) float64 {
+	if c.sp.ValueMap != nil {
+		v := f.value()
+		if mv, err := c.sp.ValueMap.Apply(v); err == nil {
+			v = mv
+		}
+		return toRating(v)
+	}
+	switch f.kind {
+	case pickedNumber:
+		return f.num
+	case pickedString:
+		s := f.str
+		if !f.escaped {
+			s = string(f.raw) // does not escape: no allocation
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return v
+	}
+	return math.NaN()
+}
+
+// text reads a picked field as text() reads the general path's value,
+// interning it.
+func (c *scoreCollector) text(f *pickedField) string {
+	switch f.kind {
+	case pickedString, pickedNumber:
+		if f.escaped {
+			return f.str
+		}
+		if s, ok := c.texts[string(f.raw)]; ok {
+			return s
+		}
+		s := string(f.raw)
+		if len(c.texts) < maxInterned {
+			c.texts[s] = s
+		}
+		return s
+	case pickedTrue:
+		return "true"
+	case pickedFalse:
+		return "false"
+	}
+	return ""
 }
 
 // toRating turns a rendered value into a rating; anything that is not a
