@@ -42,7 +42,13 @@ type DestinationSpec struct {
 	Config  func() Config
 	// Accepts lists the mapping kinds the destination renders.
 	Accepts []mapping.Kind
-	New     func(name string, cfg Config, deps Deps) (Destination, error)
+	// CheckMapping, when set, checks when the configuration is loaded that
+	// the destination can send what a sync's mapping renders (for example
+	// that a request mapping uses a path the connector understands), so the
+	// mistake is reported by validate instead of dead-lettering every
+	// response.
+	CheckMapping func(m *mapping.Mapping) error
+	New          func(name string, cfg Config, deps Deps) (Destination, error)
 }
 
 var (

@@ -110,6 +110,15 @@ func Compile(cfg *config.Config) (*Plan, config.ErrorList) {
 			errs = append(errs, config.Errorf(sc.At("mapping"), "sync %s: destination %q (type %s) cannot use a %s mapping; it takes %s",
 				sc.Name, s.Destination.Name, s.Destination.Type, s.Mapping.Kind(), kindList(s.Destination.Spec.Accepts)))
 		}
+		if s.Mapping != nil && s.Destination != nil && s.Destination.Config != nil && s.Destination.Spec.CheckMapping != nil && s.Destination.Spec.AcceptsKind(s.Mapping.Kind()) {
+			if err := s.Destination.Spec.CheckMapping(s.Mapping); err != nil {
+				pos := sc.At("mapping")
+				if shape, ok := s.Mapping.RequestShape(); ok && shape.Pos.Line > 0 {
+					pos = shape.Pos
+				}
+				errs.Add(pos, fmt.Errorf("destination %s (type %s) cannot send this mapping: %w", s.Destination.Name, s.Destination.Type, err))
+			}
+		}
 		if s.Source != nil {
 			s.Source.Syncs = append(s.Source.Syncs, s)
 		}

@@ -384,3 +384,25 @@ func (rm *requestMapping) renderPath(in *Input) (string, *RenderError) {
 	}
 	return b.String(), nil
 }
+
+// RequestShape describes a request mapping for destinations that check, when
+// the configuration is loaded, that they can send what it renders.
+type RequestShape struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the path template as written, such as /api/v2/tickets/{{ ticket_id }}.json.
+	Path string
+	// Pos is where the request was written.
+	Pos config.Pos
+	// Batched reports whether responses are batched into one body.
+	Batched bool
+}
+
+// RequestShape returns the shape of a request mapping; ok is false for a
+// sheet mapping.
+func (m *Mapping) RequestShape() (RequestShape, bool) {
+	if m.req == nil {
+		return RequestShape{}, false
+	}
+	return RequestShape{Method: m.req.method, Path: m.req.path.String(), Pos: m.req.path.Pos(), Batched: m.req.batch != nil}, true
+}

@@ -312,3 +312,16 @@ func kindOf(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// checkMapping refuses, when the configuration is loaded, request mappings
+// this destination cannot send: it understands contact upserts and notes.
+func checkMapping(m *mapping.Mapping) error {
+	shape, ok := m.RequestShape()
+	if !ok {
+		return nil
+	}
+	if shape.Method == http.MethodPost && (shape.Path == UpsertPath || shape.Path == NotesPath) {
+		return nil
+	}
+	return fmt.Errorf("it sends POST %s (contact upserts, or preset hubspot.contact_upsert) and POST %s (notes); this mapping sends %s %s", UpsertPath, NotesPath, shape.Method, shape.Path)
+}

@@ -51,11 +51,12 @@ var sample string
 
 func init() {
 	connectors.RegisterDestination(connectors.DestinationSpec{
-		Type:    "hubspot",
-		Summary: "HubSpot CRM: contact properties upserted in batches of 100, optional notes, exactly once.",
-		Sample:  sample,
-		Config:  func() connectors.Config { return DefaultConfig() },
-		Accepts: []mapping.Kind{mapping.Requests},
+		Type:         "hubspot",
+		Summary:      "HubSpot CRM: contact properties upserted in batches of 100, optional notes, exactly once.",
+		Sample:       sample,
+		Config:       func() connectors.Config { return DefaultConfig() },
+		Accepts:      []mapping.Kind{mapping.Requests},
+		CheckMapping: checkMapping,
 		New: func(name string, cfg connectors.Config, deps connectors.Deps) (connectors.Destination, error) {
 			return New(name, cfg.(*Config), deps)
 		},

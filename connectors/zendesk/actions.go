@@ -158,3 +158,21 @@ func kindOf(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// checkMapping refuses, when the configuration is loaded, request mappings
+// this destination cannot send: ticket creation and ticket updates. The
+// ticket id of an update is a template, checked when it is rendered.
+func checkMapping(m *mapping.Mapping) error {
+	shape, ok := m.RequestShape()
+	if !ok {
+		return nil
+	}
+	p := apiPath(shape.Path)
+	switch {
+	case shape.Method == http.MethodPost && p == TicketsPath:
+		return nil
+	case shape.Method == http.MethodPut && strings.HasPrefix(p, ticketPrefix) && !strings.Contains(strings.ReplaceAll(p[len(ticketPrefix):], "}}", ""), "/"):
+		return nil
+	}
+	return fmt.Errorf("it creates tickets (POST /api/v2/tickets.json, or preset zendesk.ticket_create) and updates them (PUT /api/v2/tickets/{id}.json, or preset zendesk.ticket_fields); this mapping sends %s %s", shape.Method, shape.Path)
+}

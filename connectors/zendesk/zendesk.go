@@ -45,11 +45,12 @@ var sample string
 
 func init() {
 	connectors.RegisterDestination(connectors.DestinationSpec{
-		Type:    "zendesk",
-		Summary: "Zendesk Support: ticket fields and comments, or new tickets, exactly once.",
-		Sample:  sample,
-		Config:  func() connectors.Config { return DefaultConfig() },
-		Accepts: []mapping.Kind{mapping.Requests},
+		Type:         "zendesk",
+		Summary:      "Zendesk Support: ticket fields and comments, or new tickets, exactly once.",
+		Sample:       sample,
+		Config:       func() connectors.Config { return DefaultConfig() },
+		Accepts:      []mapping.Kind{mapping.Requests},
+		CheckMapping: checkMapping,
 		New: func(name string, cfg connectors.Config, deps connectors.Deps) (connectors.Destination, error) {
 			return New(name, cfg.(*Config), deps)
 		},
