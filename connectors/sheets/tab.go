@@ -253,10 +253,11 @@ func (d *Destination) findByHeaders(ctx context.Context, spec *mapping.SheetSpec
 	return out, nil
 }
 
-// createTab adds the mapping's tab, wide enough for its header row, which
-// the caller writes.
+// createTab adds the mapping's tab exactly as wide as its header row, which
+// the caller writes: every empty column would count against the workbook's
+// 10,000,000-cell limit on every row (appends grow the grid as needed).
 func (d *Destination) createTab(ctx context.Context, st *tabState, spec *mapping.SheetSpec) error {
-	m, err := d.addTab(ctx, spec.Tab, newTabRows, max(newTabCols, int64(len(spec.Headers))))
+	m, err := d.addTab(ctx, spec.Tab, newTabRows, int64(max(len(spec.Headers), 1)))
 	if err != nil {
 		return err
 	}
