@@ -316,28 +316,7 @@ func (b *backfillSink) Ingest(ctx context.Context, responses []survey.Response, 
 	if b.dry {
 		return rep, nil
 	}
-	results, err := b.base.committer.ingest(ctx, items, nil)
-	if err != nil {
-		return rep, err
-	}
-	for _, res := range results {
-		switch res.Outcome {
-		case store.Inserted:
-			rep.Inserted++
-		case store.Duplicate:
-			rep.Duplicates++
-		case store.Updated:
-			rep.Updated++
-		case store.Ignored:
-			rep.Ignored++
-		}
-		rep.Planned += res.Planned
-	}
-	b.base.metrics.ingested(b.base.name, rep)
-	if rep.Planned > 0 && b.base.notify != nil {
-		b.base.notify()
-	}
-	return rep, nil
+	return b.base.commit(ctx, items, nil, rep)
 }
 
 // Reject implements connectors.Sink.

@@ -183,6 +183,12 @@ func (s *sourceSink) Ingest(ctx context.Context, responses []survey.Response, st
 	for i := range state {
 		state[i].Source = s.name
 	}
+	return s.commit(ctx, items, state, rep)
+}
+
+// commit stores items and state (a group commit), counts the outcomes into
+// rep, records them and wakes the dispatchers when work was planned.
+func (s *sourceSink) commit(ctx context.Context, items []store.Incoming, state []store.SourceState, rep connectors.IngestReport) (connectors.IngestReport, error) {
 	results, err := s.committer.ingest(ctx, items, state)
 	if err != nil {
 		return rep, err

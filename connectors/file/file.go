@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/surveysync/surveysync/connectors"
@@ -95,6 +96,43 @@ type Source struct {
 	x    *connectors.Extractor
 	log  *slog.Logger
 	now  func() time.Time
+
+	// hashes remembers each file's hash by its size and modification time,
+	// so a watched folder is not re-read in full on every scan.
+	hashMu sync.Mutex
+	hashes map[string]fileHash
+}
+
+type fileHash struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+// hash returns a file's content hash, reusing the last one while the file's
+// size and modification time are unchanged.
+func (s *Source) hash(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	s.hashMu.Lock()
+	h, ok := s.hashes[path]
+	s.hashMu.Unlock()
+	if ok && h.size == fi.Size() && h.mod.Equal(fi.ModTime()) {
+		return h.sum, nil
+	}
+	sum, err := HashFile(path)
+	if err != nil {
+		return "", err
+	}
+	s.hashMu.Lock()
+	if s.hashes == nil {
+		s.hashes = map[string]fileHash{}
+	}
+	s.hashes[path] = fileHash{size: fi.Size(), mod: fi.ModTime(), sum: sum}
+	s.hashMu.Unlock()
+	return sum, nil
 }
 
 var (
@@ -246,7 +284,7 @@ func (s *Source) IngestFile(ctx context.Context, sink connectors.Sink, path stri
 
 func (s *Source) ingestFile(ctx context.Context, sink connectors.Sink, path string, force bool, keep func(time.Time) bool, progress Progress) (FileReport, error) {
 	var rep FileReport
-	sum, err := HashFile(path)
+	sum, err := s.hash(path)
 	if err != nil {
 		return rep, err
 	}
