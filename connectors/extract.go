@@ -165,7 +165,7 @@ func (x *Extractor) Extract(source string, fields map[string]any, raw []byte, re
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return survey.Response{}, fmt.Errorf("root: expected an object, got %s", jsonKind(v))
+			return survey.Response{}, fmt.Errorf("root: expected an object, got %s", JSONKind(v))
 		}
 		fields, raw = m, nil
 		in = &mapping.Input{Fields: fields, ReceivedAt: received, Now: received}
@@ -237,7 +237,9 @@ func scalarText(v any) string {
 	}
 }
 
-func jsonKind(v any) string {
+// JSONKind names the kind of a decoded JSON value for error messages: null,
+// text, a number, true/false, a list or an object.
+func JSONKind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -246,7 +248,7 @@ func jsonKind(v any) string {
 	case json.Number, float64, int, int64:
 		return "a number"
 	case bool:
-		return "a boolean"
+		return "true/false"
 	case []any:
 		return "a list"
 	case map[string]any:
@@ -299,7 +301,7 @@ func ParseTime(v any, loc *time.Location) (time.Time, error) {
 		}
 		return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339 such as 2026-05-01T10:00:00Z, YYYY-MM-DD hh:mm:ss, or Unix seconds)", s)
 	default:
-		return time.Time{}, fmt.Errorf("expected a time, got %s", jsonKind(v))
+		return time.Time{}, fmt.Errorf("expected a time, got %s", JSONKind(v))
 	}
 	if math.IsNaN(num) || math.IsInf(num, 0) || num < 0 {
 		return time.Time{}, fmt.Errorf("%v is not a Unix time", num)

@@ -159,7 +159,7 @@ func TestParseTimeRefuses(t *testing.T) {
 		{"day first", "01.05.2026", "is not a time"},
 		{"bad json number", json.Number("x1"), "is not a time"},
 		{"infinite", math.Inf(1), "is not a Unix time"},
-		{"bool", true, "expected a time, got a boolean"},
+		{"bool", true, "expected a time, got true/false"},
 		{"object", map[string]any{}, "expected a time, got an object"},
 		{"null", nil, "expected a time, got null"},
 	}

@@ -89,12 +89,12 @@ func parseAction(r *mapping.Request, submitted time.Time) (*action, error) {
 	switch {
 	case r.Method == http.MethodPost && r.Path == UpsertPath:
 		if body == nil {
-			return nil, connectors.Render(fmt.Errorf("%s: the body must be one input such as {id, idProperty, properties}, got %s", UpsertPath, kindOf(r.Body)))
+			return nil, connectors.Render(fmt.Errorf("%s: the body must be one input such as {id, idProperty, properties}, got %s", UpsertPath, connectors.JSONKind(r.Body)))
 		}
 		return parseUpsert(body, submitted)
 	case r.Method == http.MethodPost && r.Path == NotesPath:
 		if body == nil {
-			return nil, connectors.Render(fmt.Errorf("%s: the body must be {properties, associations}, got %s", NotesPath, kindOf(r.Body)))
+			return nil, connectors.Render(fmt.Errorf("%s: the body must be {properties, associations}, got %s", NotesPath, connectors.JSONKind(r.Body)))
 		}
 		n, err := parseNote(body, submitted)
 		if err != nil {
@@ -121,7 +121,7 @@ func parseUpsert(body map[string]any, submitted time.Time) (*action, error) {
 	case string:
 		in.IDProperty = strings.TrimSpace(v)
 	default:
-		return nil, connectors.Render(fmt.Errorf("upsert input: idProperty must be a property name, got %s", kindOf(v)))
+		return nil, connectors.Render(fmt.Errorf("upsert input: idProperty must be a property name, got %s", connectors.JSONKind(v)))
 	}
 	id, err := propertyText(body["id"])
 	if err != nil {
@@ -139,7 +139,7 @@ func parseUpsert(body map[string]any, submitted time.Time) (*action, error) {
 	in.ID = id
 	props, ok := body["properties"].(map[string]any)
 	if !ok && body["properties"] != nil {
-		return nil, connectors.Render(fmt.Errorf("upsert input: properties must be names and values, got %s", kindOf(body["properties"])))
+		return nil, connectors.Render(fmt.Errorf("upsert input: properties must be names and values, got %s", connectors.JSONKind(body["properties"])))
 	}
 	for name, v := range props {
 		text, err := propertyText(v)
@@ -184,7 +184,7 @@ func parseUpsertNote(v any, submitted time.Time) (*noteSpec, error) {
 			}
 		}
 	default:
-		return nil, connectors.Render(fmt.Errorf("note: expected the note's text or {body, timestamp}, got %s", kindOf(v)))
+		return nil, connectors.Render(fmt.Errorf("note: expected the note's text or {body, timestamp}, got %s", connectors.JSONKind(v)))
 	}
 	text, err := propertyText(body)
 	if err != nil {
@@ -212,7 +212,7 @@ func parseNote(body map[string]any, submitted time.Time) (*noteSpec, error) {
 	n := &noteSpec{Properties: map[string]string{}}
 	props, ok := body["properties"].(map[string]any)
 	if !ok {
-		return nil, connectors.Render(fmt.Errorf("note: properties must be names and values, got %s", kindOf(body["properties"])))
+		return nil, connectors.Render(fmt.Errorf("note: properties must be names and values, got %s", connectors.JSONKind(body["properties"])))
 	}
 	for name, v := range props {
 		text, err := propertyText(v)
@@ -292,25 +292,7 @@ func propertyText(v any) (string, error) {
 		}
 		return strings.Join(parts, ";"), nil
 	}
-	return "", fmt.Errorf("%s cannot be a property value; HubSpot properties take text, numbers, true/false or lists", kindOf(v))
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "text"
-	case json.Number, float64, int, int64:
-		return "a number"
-	case bool:
-		return "true/false"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
+	return "", fmt.Errorf("%s cannot be a property value; HubSpot properties take text, numbers, true/false or lists", connectors.JSONKind(v))
 }
 
 // checkMapping refuses, when the configuration is loaded, request mappings

@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -101,7 +100,7 @@ func parseAction(r *mapping.Request) (*action, error) {
 		}
 		a.comment = true
 	default:
-		return nil, connectors.Render(fmt.Errorf("ticket.comment: expected {body, public} or text, got %s", kindOf(c)))
+		return nil, connectors.Render(fmt.Errorf("ticket.comment: expected {body, public} or text, got %s", connectors.JSONKind(c)))
 	}
 	if a.kind == createTicket {
 		if !a.comment && a.ticket["description"] == nil {
@@ -139,24 +138,6 @@ func markComment(ticket map[string]any, key string) {
 		c["body"] = body + "\n\n" + commentMarker(key)
 	}
 	ticket["comment"] = c
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "text"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "true/false"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // checkMapping refuses, when the configuration is loaded, request mappings
