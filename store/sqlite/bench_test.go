@@ -175,7 +175,7 @@ func BenchmarkClaimSettle(b *testing.B) {
 func backlog(b *testing.B, s *Store, n int) {
 	b.Helper()
 	payload := fmt.Sprintf(benchPayload, 0, 0, 0)
-	_, err := s.write.ExecContext(b.Context(), `
+	_, err := s.maint.ExecContext(b.Context(), `
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1)
 INSERT INTO responses (source, key, hash, version, submitted_at, received_at, updated_at, payload)
 SELECT 'backlog', 'b' || i, 'h' || i, 1, i, 1, 1, ?2 FROM seq;

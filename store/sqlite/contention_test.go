@@ -105,7 +105,7 @@ func TestContention(t *testing.T) {
 				}
 			}
 			var busy, logFrames, checkpointed int
-			err := stores[0].write.QueryRowContext(t.Context(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
+			err := stores[0].maint.QueryRowContext(t.Context(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
 			if err != nil {
 				report(fmt.Errorf("checkpoint: %w", err))
 				return

@@ -49,7 +49,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 0)`); err != nil {
+	if _, err := s.maint.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 0)`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -109,16 +109,16 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := migration{version: len(migrations) + 1, name: "broken", sql: `CREATE TABLE extra (x); INSERT INTO no_such_table VALUES (1);`}
-	err = applyMigrations(t.Context(), s.write, append(migrations, broken), time.Now, slog.New(slog.DiscardHandler))
+	err = applyMigrations(t.Context(), s.maint, append(migrations, broken), time.Now, slog.New(slog.DiscardHandler))
 	if err == nil {
 		t.Fatal("broken migration applied")
 	}
 	var n int
-	if err := s.write.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n); err != nil {
+	if err := s.maint.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	var version int
-	if err := s.write.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil {
+	if err := s.maint.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 || version != len(migrations) {

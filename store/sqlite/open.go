@@ -24,13 +24,18 @@ import (
 var _ store.Store = (*Store)(nil)
 
 // Store is the SQLite ledger. It is safe for concurrent use: writes go
-// through one connection, reads through a small read-only pool.
+// through one connection (used through the C API, see rawConn), reads
+// through a small read-only database/sql pool, and long scans through
+// connections of their own.
 type Store struct {
-	path       string
-	write      *sql.DB
-	read       *sql.DB
-	writeStmts *stmtCache
-	readStmts  *stmtCache
+	path string
+	// maint is a database/sql connection (a pool of one) for migrations
+	// at open and maintenance at close; every write between goes through
+	// writer.
+	maint     *sql.DB
+	writer    *rawWriter
+	read      *sql.DB
+	readStmts *stmtCache
 	now        func() time.Time
 	log        *slog.Logger
 	// busyTimeout is the busy timeout of raw scan connections.
@@ -69,47 +74,44 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 
 	s := &Store{path: abs, now: opts.Now, log: opts.Logger, busyTimeout: opts.BusyTimeout}
-	s.write, err = sql.Open("sqlite", dsn(abs, opts, false))
+	s.maint, err = sql.Open("sqlite", dsn(abs, opts, false))
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
-	// One writer: SQLite allows one write transaction at a time anyway, and
-	// queueing in Go instead of in the busy handler avoids lock upgrades
-	// that busy_timeout cannot resolve.
-	s.write.SetMaxOpenConns(1)
-	s.write.SetMaxIdleConns(1)
-	s.write.SetConnMaxLifetime(0)
-	s.write.SetConnMaxIdleTime(0)
+	s.maint.SetMaxOpenConns(1)
+	s.maint.SetMaxIdleConns(1)
+	s.maint.SetConnMaxLifetime(0)
+	s.maint.SetConnMaxIdleTime(0)
 
-	if err := migrate(ctx, s.write, s.now, s.log); err != nil {
-		s.write.Close()
+	if err := migrate(ctx, s.maint, s.now, s.log); err != nil {
+		s.maint.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 	if err := restrictSidecars(abs); err != nil {
-		s.write.Close()
+		s.maint.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 
 	s.read, err = sql.Open("sqlite", dsn(abs, opts, true))
 	if err != nil {
-		s.write.Close()
+		s.maint.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 	s.read.SetMaxOpenConns(opts.ReadConns)
 	s.read.SetMaxIdleConns(opts.ReadConns)
 	s.read.SetConnMaxIdleTime(5 * time.Minute)
 
-	s.writeStmts, err = newStmtCache(ctx, s.write, writerQueries)
+	s.writer, err = openWriter(abs, opts, writerQueries)
 	if err != nil {
 		s.read.Close()
-		s.write.Close()
+		s.maint.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 	s.readStmts, err = newStmtCache(ctx, s.read, readerQueries)
 	if err != nil {
-		s.writeStmts.close()
+		s.writer.close()
 		s.read.Close()
-		s.write.Close()
+		s.maint.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", abs, err)
 	}
 	s.log.Debug("ledger opened", "path", abs, "synchronous", string(opts.Synchronous))
@@ -120,11 +122,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // the database when the last connection closes.
 func (s *Store) Close() error {
 	var errs []error
-	errs = append(errs, s.writeStmts.close(), s.readStmts.close())
-	if _, err := s.write.Exec("PRAGMA optimize"); err != nil {
+	errs = append(errs, s.readStmts.close())
+	s.writer.close()
+	if _, err := s.maint.Exec("PRAGMA optimize"); err != nil {
 		s.log.Debug("ledger optimize failed", "err", err)
 	}
-	errs = append(errs, s.read.Close(), s.write.Close())
+	errs = append(errs, s.read.Close(), s.maint.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}

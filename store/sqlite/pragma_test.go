@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,7 +85,36 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 					c.Close()
 				}
 			}
-			check("writer", s.write, 1, connSettings{JournalMode: "wal", Synchronous: tc.synchronous, ForeignKeys: 1})
+			check("maintenance", s.maint, 1, connSettings{JournalMode: "wal", Synchronous: tc.synchronous, ForeignKeys: 1})
+			err = s.inWrite(t.Context(), func(w *writeTx) error {
+				var got connSettings
+				for _, p := range []struct {
+					pragma string
+					dst    any
+				}{
+					{"journal_mode", &got.JournalMode},
+					{"synchronous", &got.Synchronous},
+					{"busy_timeout", &got.BusyTimeout},
+					{"foreign_keys", &got.ForeignKeys},
+					{"query_only", &got.QueryOnly},
+				} {
+					if err := w.queryRow("PRAGMA "+p.pragma, nil, p.dst); err != nil {
+						return err
+					}
+				}
+				if got.BusyTimeout < 5000 {
+					t.Errorf("writer: busy_timeout %d, want at least 5000", got.BusyTimeout)
+				}
+				got.BusyTimeout = 0
+				got.JournalMode = strings.ToLower(got.JournalMode)
+				if diff := cmp.Diff(connSettings{JournalMode: "wal", Synchronous: tc.synchronous, ForeignKeys: 1}, got); diff != "" {
+					t.Errorf("writer (-want +got):\n%s", diff)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			check("reader", s.read, 3, connSettings{JournalMode: "wal", Synchronous: tc.synchronous, ForeignKeys: 1, QueryOnly: 1})
 		})
 	}
@@ -101,11 +131,22 @@ func TestWritesBeginImmediate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	tx, err := s.write.BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	// Hold a ledger write transaction open while another connection tries
+	// to take the write lock.
+	inTx, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.inWrite(context.Background(), func(*writeTx) error {
+			close(inTx)
+			<-release
+			return errors.New("rolled back on purpose")
+		})
+	}()
+	<-inTx
+	defer func() {
+		close(release)
+		<-done
+	}()
 
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
 	if err != nil {

@@ -10,28 +10,41 @@ import (
 	lib "modernc.org/sqlite/lib"
 )
 
-// rawConn is a read-only connection used through SQLite's C API
-// (modernc.org/sqlite/lib) directly, for long scans. Through database/sql
-// every column of every row costs an interface conversion, a copy and a
-// mutex round trip (the driver opens connections SQLITE_OPEN_FULLMUTEX);
-// for a scan of a million rows that is three times SQLite's own work. A
-// rawConn is opened SQLITE_OPEN_NOMUTEX and reads columns in place.
+// rawConn is a connection used through SQLite's C API
+// (modernc.org/sqlite/lib) directly rather than through database/sql.
+// Through database/sql every statement costs an argument conversion, a C
+// copy of every text argument and several locks, and every column of every
+// row an interface conversion, a copy and a mutex round trip (the driver
+// opens connections SQLITE_OPEN_FULLMUTEX): several microseconds a
+// statement, about twice SQLite's own work on the ledger's hot paths. A
+// rawConn is opened SQLITE_OPEN_NOMUTEX, binds arguments from one buffer
+// per statement and reads columns in place.
 //
-// A rawConn is not safe for concurrent use: each scan opens its own and
-// closes it when done, which also unmaps the file (see openRaw).
+// A rawConn is not safe for concurrent use: scans open their own (see
+// openScanConn) and the writer guards its one with a mutex (see
+// rawWriter).
 type rawConn struct {
 	tls *libc.TLS
 	db  uintptr
 }
 
-// rawMmapSize is the mmap_size of raw connections. Reading pages through a
-// memory map saves a pread per page, about a third of a scan's cost; the
+// rawMmapSize is the mmap_size of scan connections. Reading pages through
+// a memory map saves a pread per page, about a third of a scan's cost; the
 // map is released when the scan's connection closes.
 const rawMmapSize = 1 << 30
 
-// openRaw opens the ledger file for reading. The file must exist: the
-// store's own connections created it.
-func openRaw(path string, busyTimeout time.Duration) (*rawConn, error) {
+// openScanConn opens the ledger file for a scan.
+func openScanConn(path string, busyTimeout time.Duration) (*rawConn, error) {
+	return openRaw(path, busyTimeout, []string{
+		"PRAGMA query_only = 1",
+		"PRAGMA cache_size = -4096",
+		fmt.Sprintf("PRAGMA mmap_size = %d", rawMmapSize),
+	})
+}
+
+// openRaw opens the ledger file, which must exist (the store's own
+// connections created it), and runs pragmas on the new connection.
+func openRaw(path string, busyTimeout time.Duration, pragmas []string) (*rawConn, error) {
 	c := &rawConn{tls: libc.NewTLS()}
 	name, err := libc.CString(path)
 	if err != nil {
@@ -53,12 +66,9 @@ func openRaw(path string, busyTimeout time.Duration) (*rawConn, error) {
 		c.close()
 		return nil, fmt.Errorf("opening raw connection: %w", err)
 	}
+	lib.Xsqlite3_extended_result_codes(c.tls, c.db, 1)
 	lib.Xsqlite3_busy_timeout(c.tls, c.db, int32(busyTimeout.Milliseconds()))
-	for _, pragma := range []string{
-		"PRAGMA query_only = 1",
-		"PRAGMA cache_size = -4096",
-		fmt.Sprintf("PRAGMA mmap_size = %d", rawMmapSize),
-	} {
+	for _, pragma := range pragmas {
 		if err := c.exec(pragma); err != nil {
 			c.close()
 			return nil, fmt.Errorf("opening raw connection: %s: %w", pragma, err)
@@ -108,6 +118,10 @@ type rawStmt struct {
 	p uintptr
 	// texts are the C strings bound to the statement, freed on close.
 	texts []uintptr
+	// buf holds the text and blob arguments of the current run (see
+	// bindArgs), bufCap bytes, freed on close.
+	buf    uintptr
+	bufCap int
 }
 
 // prepare compiles one statement.
@@ -197,4 +211,101 @@ func (s *rawStmt) close() {
 		libc.Xfree(s.c.tls, p)
 	}
 	s.texts = nil
+	if s.buf != 0 {
+		libc.Xfree(s.c.tls, s.buf)
+		s.buf, s.bufCap = 0, 0
+	}
+}
+
+// bindArgs binds args to parameters 1, 2, … for one run of the statement.
+// Texts and blobs are copied into the statement's buffer, which SQLite
+// reads in place until the statement is reset (SQLITE_STATIC): one copy
+// and no allocation per argument. The statement must have been reset.
+func (s *rawStmt) bindArgs(args []any) error {
+	need := 1 // a NUL after the texts keeps the buffer non-empty
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			need += len(v)
+		case []byte:
+			need += len(v)
+		}
+	}
+	if need > s.bufCap {
+		size := max(need, 2*s.bufCap, 256)
+		p := libc.Xrealloc(s.c.tls, s.buf, libc.Tsize_t(size))
+		if p == 0 {
+			return errors.New("binding arguments: out of memory")
+		}
+		s.buf, s.bufCap = p, size
+	}
+	at := 0
+	// put copies b into the buffer and returns where it starts.
+	put := func(b []byte) uintptr {
+		p := s.buf + uintptr(at)
+		if len(b) > 0 {
+			copy(libc.GoBytes(p, len(b)), b)
+			at += len(b)
+		}
+		return p
+	}
+	tls := s.c.tls
+	for i, a := range args {
+		n := int32(i + 1)
+		var rc int32
+		switch v := a.(type) {
+		case nil:
+			rc = lib.Xsqlite3_bind_null(tls, s.p, n)
+		case int64:
+			rc = lib.Xsqlite3_bind_int64(tls, s.p, n, v)
+		case int:
+			rc = lib.Xsqlite3_bind_int64(tls, s.p, n, int64(v))
+		case int32:
+			rc = lib.Xsqlite3_bind_int64(tls, s.p, n, int64(v))
+		case bool:
+			rc = lib.Xsqlite3_bind_int64(tls, s.p, n, boolInt(v))
+		case float64:
+			rc = lib.Xsqlite3_bind_double(tls, s.p, n, v)
+		case string:
+			p := put(unsafe.Slice(unsafe.StringData(v), len(v)))
+			rc = lib.Xsqlite3_bind_text(tls, s.p, n, p, int32(len(v)), 0)
+		case []byte:
+			// A nil or empty slice is an empty blob, never NULL.
+			p := put(v)
+			rc = lib.Xsqlite3_bind_blob(tls, s.p, n, p, int32(len(v)), 0)
+		default:
+			return fmt.Errorf("binding argument %d: unsupported type %T", n, a)
+		}
+		if rc != lib.SQLITE_OK {
+			return fmt.Errorf("binding argument %d: %w", n, s.c.error(rc))
+		}
+	}
+	return nil
+}
+
+// resetAndClear ends the statement's run and unbinds its arguments, so the
+// statement holds no pointer into its buffer.
+func (s *rawStmt) resetAndClear() {
+	lib.Xsqlite3_reset(s.c.tls, s.p)
+	lib.Xsqlite3_clear_bindings(s.c.tls, s.p)
+}
+
+// columnType returns the storage class of column i of the current row.
+func (s *rawStmt) columnType(i int) int32 {
+	return lib.Xsqlite3_column_type(s.c.tls, s.p, int32(i))
+}
+
+// text returns column i (from 0) of the current row as a new string.
+func (s *rawStmt) text(i int) string {
+	p := lib.Xsqlite3_column_text(s.c.tls, s.p, int32(i))
+	n := int(lib.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i)))
+	if p == 0 || n <= 0 {
+		return ""
+	}
+	return string(libc.GoBytes(p, n))
+}
+
+// float64 reads column i (from 0) of the current row.
+func (s *rawStmt) float64(i int) float64 {
+	return lib.Xsqlite3_column_double(s.c.tls, s.p, int32(i))
 }

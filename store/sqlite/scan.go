@@ -206,7 +206,7 @@ func (s *Store) scanSlices(source string, from, to time.Time) ([]timeSlice, erro
 	if !to.IsZero() {
 		hi = toMicros(to)
 	}
-	conn, err := openRaw(s.path, s.busyTimeout)
+	conn, err := openScanConn(s.path, s.busyTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +310,7 @@ type responseScan struct {
 
 // newScan opens a raw connection and prepares the page query.
 func (s *Store) newScan(source string, from, to time.Time) (*responseScan, error) {
-	conn, err := openRaw(s.path, s.busyTimeout)
+	conn, err := openScanConn(s.path, s.busyTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -215,7 +215,10 @@ func readSourceStats(r *readTx) ([]store.SourceStats, error) {
 }
 
 // closeRows closes rows and reports an iteration error.
-func closeRows(rows *sql.Rows) error {
+func closeRows(rows interface {
+	Close() error
+	Err() error
+}) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}

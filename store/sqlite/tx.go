@@ -69,14 +69,6 @@ func (b *boundTx) queryRow(query string, args []any, dest ...any) error {
 	return s.QueryRowContext(b.ctx, args...).Scan(dest...)
 }
 
-// writeTx is a write transaction on the writer connection.
-type writeTx struct {
-	boundTx
-	s *Store
-	// counts are the changes to delivery_counts, saved at commit.
-	counts map[countKey]int64
-}
-
 // countKey is one row of delivery_counts.
 type countKey struct {
 	sync      string
@@ -121,19 +113,25 @@ type readTx struct {
 	boundTx
 }
 
-// inWrite runs fn in one immediate write transaction and commits it, or
-// rolls it back when fn fails.
+// inWrite runs fn in one immediate write transaction on the writer and
+// commits it, or rolls it back when fn fails. The context is checked before
+// commit (statements do not watch it: they are short), and cancelling it
+// still rolls the transaction back.
 func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.writer.mu.Lock()
+	defer s.writer.mu.Unlock()
+	if s.writer.conn == nil {
+		return errors.New("ledger is closed")
+	}
+	if err := s.writer.begin(); err != nil {
 		return fmt.Errorf("beginning write: %w", err)
 	}
-	// Statements run without cancellation: the driver watches a
-	// cancellable context with a goroutine per statement, which costs more
-	// than the short statements of a write. The context is checked before
-	// commit instead, and cancelling it still rolls the transaction back.
-	w := &writeTx{boundTx: boundTx{ctx: context.WithoutCancel(ctx), tx: tx, cache: s.writeStmts}, s: s}
-	err = fn(w)
+	w := &writeTx{w: s.writer, s: s}
+	defer w.end()
+	err := fn(w)
 	if err == nil {
 		err = w.saveCounts()
 	}
@@ -141,12 +139,15 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 		err = ctx.Err()
 	}
 	if err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		if rbErr := s.writer.rollback(); rbErr != nil {
 			s.log.Warn("ledger rollback failed", "err", rbErr)
 		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.writer.commit(); err != nil {
+		if rbErr := s.writer.rollback(); rbErr != nil {
+			s.log.Warn("ledger rollback failed", "err", rbErr)
+		}
 		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
