@@ -36,8 +36,8 @@ type Store struct {
 	writer    *rawWriter
 	read      *sql.DB
 	readStmts *stmtCache
-	now        func() time.Time
-	log        *slog.Logger
+	now       func() time.Time
+	log       *slog.Logger
 	// busyTimeout is the busy timeout of raw scan connections.
 	busyTimeout time.Duration
 	// scanPage overrides the page size of ScanResponses in tests.
