@@ -19,20 +19,21 @@ const (
 
 	// sqlClaimable picks, oldest due first, deliveries left sending under
 	// another token or stale under this one and due pending ones, with
-	// their responses. Each branch is limited on its own partial index, so
-	// nothing ever sorts more than twice the limit, however long the
-	// backlog.
+	// their responses. Each branch is limited on its own range of
+	// deliveries_active, so nothing ever sorts more than twice the limit,
+	// however long the backlog. (The IN term, the index's own condition,
+	// lets SQLite see that the partial index applies.)
 	sqlClaimable = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts,
     r.source, r.key, r.submitted_at, r.payload, r.version
 FROM (
     SELECT id, next_at FROM (
         SELECT id, next_at FROM deliveries
-        WHERE state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
+        WHERE state IN ('pending', 'sending') AND state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
         ORDER BY next_at, id LIMIT ?5)
     UNION ALL
     SELECT id, next_at FROM (
         SELECT id, next_at FROM deliveries
-        WHERE state = 'pending' AND sync = ?1 AND next_at <= ?4
+        WHERE state IN ('pending', 'sending') AND state = 'pending' AND sync = ?1 AND next_at <= ?4
         ORDER BY next_at, id LIMIT ?5)
     ORDER BY next_at, id LIMIT ?5
 ) AS pick

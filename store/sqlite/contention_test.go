@@ -164,5 +164,19 @@ FROM delivery_counts c`)
 	if uncounted > 0 {
 		errs = append(errs, fmt.Errorf("%d deliveries have no counter", uncounted))
 	}
+	// delivered_log counts the delivered deliveries by sync and settle time.
+	var mislogged int64
+	if err := s.read.QueryRowContext(t.Context(), `SELECT
+    (SELECT count(*) FROM (
+        SELECT sync, settled_at, count(*) AS n FROM deliveries WHERE state = 'delivered' GROUP BY sync, settled_at
+        EXCEPT SELECT sync, settled_at, n FROM delivered_log))
+  + (SELECT count(*) FROM (
+        SELECT sync, settled_at, n FROM delivered_log
+        EXCEPT SELECT sync, settled_at, count(*) FROM deliveries WHERE state = 'delivered' GROUP BY sync, settled_at))`).Scan(&mislogged); err != nil {
+		return err
+	}
+	if mislogged > 0 {
+		errs = append(errs, fmt.Errorf("delivered_log disagrees with the deliveries in %d rows", mislogged))
+	}
 	return errors.Join(append(errs, rows.Err())...)
 }

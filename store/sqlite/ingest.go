@@ -31,7 +31,7 @@ ON CONFLICT (response_id, sync) DO NOTHING`
 SELECT ?3, CAST(j.key AS INTEGER), 'pending', ?1, ?1, j.value FROM json_each(?2) AS j WHERE true
 ON CONFLICT (response_id, sync) DO NOTHING`
 
-	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag FROM deliveries WHERE response_id = ?1`
+	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag, settled_at FROM deliveries WHERE response_id = ?1`
 
 	// sqlReopenDelivery turns a delivered delivery into a redelivery: a new
 	// delivery version, so a new delivery key, due now.
@@ -189,6 +189,7 @@ type existingDelivery struct {
 	state     store.State
 	uncertain bool
 	tag       string
+	settledAt int64
 }
 
 // one ingests one response.
@@ -329,7 +330,7 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 	for rows.Next() {
 		var d existingDelivery
 		var sync string
-		if err := rows.Scan(&d.id, &sync, &d.state, &d.uncertain, &d.tag); err != nil {
+		if err := rows.Scan(&d.id, &sync, &d.state, &d.uncertain, &d.tag, &d.settledAt); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("reading deliveries: %w", err)
 		}
@@ -368,6 +369,7 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 				return planned, fmt.Errorf("re-opening delivery to %s: %w", sync, err)
 			}
 			w.move(sync, store.Delivered, d.uncertain, store.Pending, false)
+			w.logDelivered(sync, d.settledAt, -1)
 			planned++
 		case contentRedeliver && (d.state == store.Sending || (d.state == store.Pending && d.uncertain)):
 			// The old content may be applied: deliver again once settled.

@@ -65,6 +65,9 @@ SET state = 'pending', version = version + 1, attempts = 0, uncertain = 0, stale
     next_at = ?1, planned_at = ?1, settled_at = 0, class = '', last_error = '', ref = ''
 WHERE state = 'delivered'`
 
+	sqlDeliveredOfResponses = `SELECT settled_at FROM deliveries
+WHERE state = 'delivered' AND sync = ?1 AND response_id IN (SELECT value FROM json_each(?2))`
+
 	sqlResponsesOfSync = `SELECT r.id FROM sync_sources ss JOIN responses r ON r.source = ss.source AND r.key = ?2
 WHERE ss.sync = ?1`
 )
@@ -137,6 +140,22 @@ func (s *Store) Replay(ctx context.Context, req store.ReplayRequest) (int, error
 			}
 		}
 		if req.Delivered {
+			// Their settle times, for delivered_log, before they are re-opened.
+			rows, err := w.query(sqlDeliveredOfResponses, req.Sync, int64sJSON(ids))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var at int64
+				if err := rows.Scan(&at); err != nil {
+					rows.Close()
+					return err
+				}
+				w.logDelivered(req.Sync, at, -1)
+			}
+			if err := closeRows(rows); err != nil {
+				return err
+			}
 			return run(store.Delivered, sqlReplayDelivered+bySyncAndResponses, now, req.Sync, int64sJSON(ids))
 		}
 		return nil

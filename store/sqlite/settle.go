@@ -137,6 +137,9 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			}
 			g, state, uncertain := settleGroupOf(o, d, at)
 			w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
+			if g.kind == settleDelivered {
+				w.logDelivered(d.sync, at, 1)
+			}
 			b := groups[g]
 			if b == nil {
 				b = &settleBatch{refs: []byte{'{'}}

@@ -59,8 +59,8 @@ var writerQueries = []string{
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlInsertDeliveries, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimable, sqlMarkSending,
-	sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
-	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount,
+	sqlDeliveredOfResponses, sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
+	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount, sqlAddDelivered, sqlDropDelivered,
 	sqlSetPause, sqlClearPause, sqlInsertReject, sqlMarkRejects, sqlInsertScoreRun, sqlPruneScoreRuns,
 }
 

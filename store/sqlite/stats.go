@@ -19,14 +19,13 @@ const (
 	// the oldest retrying one: fresh deliveries are due when planned, and
 	// no delivery is due before it was planned.
 	sqlFirstDue = `SELECT planned_at FROM deliveries
-WHERE state = 'pending' AND sync = ?1 ORDER BY next_at LIMIT 1`
+WHERE state IN ('pending', 'sending') AND state = 'pending' AND sync = ?1 ORDER BY next_at LIMIT 1`
 	sqlOldestRetrying = `SELECT planned_at FROM deliveries
 WHERE state = 'pending' AND next_at <> planned_at AND sync = ?1 ORDER BY planned_at LIMIT 1`
-	sqlDeliveredSince = `SELECT count(*) FROM deliveries
-WHERE state = 'delivered' AND sync = ?1 AND settled_at >= ?2`
-	sqlSourceStats   = `SELECT source, responses, last_ingest FROM source_stats`
-	sqlSourceCursors = `SELECT source, value FROM source_state WHERE name = 'cursor'`
-	sqlRejectCounts  = `SELECT source, count(*) FROM rejects WHERE replayed_at = 0 GROUP BY source`
+	sqlDeliveredSince = `SELECT COALESCE(sum(n), 0) FROM delivered_log WHERE sync = ?1 AND settled_at >= ?2`
+	sqlSourceStats    = `SELECT source, responses, last_ingest FROM source_stats`
+	sqlSourceCursors  = `SELECT source, value FROM source_state WHERE name = 'cursor'`
+	sqlRejectCounts   = `SELECT source, count(*) FROM rejects WHERE replayed_at = 0 GROUP BY source`
 )
 
 // Stats summarises the ledger from one read snapshot. Counts come from

@@ -76,6 +76,29 @@ type countKey struct {
 	uncertain bool
 }
 
+// logKey is one row of delivered_log.
+type logKey struct {
+	sync      string
+	settledAt int64
+}
+
+// sqlAddDelivered adds to one row of delivered_log; sqlDropDelivered
+// removes it once it counts nothing.
+const (
+	sqlAddDelivered = `INSERT INTO delivered_log (sync, settled_at, n) VALUES (?1, ?2, ?3)
+ON CONFLICT (sync, settled_at) DO UPDATE SET n = n + excluded.n`
+	sqlDropDelivered = `DELETE FROM delivered_log WHERE sync = ?1 AND settled_at = ?2 AND n <= 0`
+)
+
+// logDelivered records that n deliveries of sync became delivered at
+// settledAt, or, with a negative n, stopped being delivered.
+func (w *writeTx) logDelivered(sync string, settledAt, n int64) {
+	if w.delivered == nil {
+		w.delivered = make(map[logKey]int64, 2)
+	}
+	w.delivered[logKey{sync, settledAt}] += n
+}
+
 // sqlAddCount adds to one delivery count.
 const sqlAddCount = `INSERT INTO delivery_counts (sync, state, uncertain, n) VALUES (?1, ?2, ?3, ?4)
 ON CONFLICT (sync, state, uncertain) DO UPDATE SET n = n + excluded.n`
@@ -103,6 +126,19 @@ func (w *writeTx) saveCounts() error {
 		}
 		if _, err := w.exec(sqlAddCount, k.sync, string(k.state), boolInt(k.uncertain), n); err != nil {
 			return fmt.Errorf("counting deliveries of %s: %w", k.sync, err)
+		}
+	}
+	for k, n := range w.delivered {
+		if n == 0 {
+			continue
+		}
+		if _, err := w.exec(sqlAddDelivered, k.sync, k.settledAt, n); err != nil {
+			return fmt.Errorf("logging deliveries of %s: %w", k.sync, err)
+		}
+		if n < 0 {
+			if _, err := w.exec(sqlDropDelivered, k.sync, k.settledAt); err != nil {
+				return fmt.Errorf("logging deliveries of %s: %w", k.sync, err)
+			}
 		}
 	}
 	return nil

@@ -108,8 +108,10 @@ type writeTx struct {
 	// adhoc are statements prepared for this transaction alone (queries
 	// built at run time), finalized when it ends.
 	adhoc map[string]*rawStmt
-	// counts are the changes to delivery_counts, saved at commit.
-	counts map[countKey]int64
+	// counts are the changes to delivery_counts, and delivered those to
+	// delivered_log, saved at commit.
+	counts    map[countKey]int64
+	delivered map[logKey]int64
 }
 
 // stmt returns query's statement: the one prepared at open, or one
