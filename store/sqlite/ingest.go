@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/surveysync/surveysync/store"
 )
@@ -22,13 +22,6 @@ WHERE id = ?1`
 
 	sqlInsertDelivery = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
 VALUES (?1, ?2, 'pending', ?3, ?3, ?4)
-ON CONFLICT (response_id, sync) DO NOTHING`
-
-	// sqlInsertDeliveries plans the deliveries of new responses to one
-	// sync, a batch at a time: ?2 is a JSON object from response id to
-	// redeliver tag.
-	sqlInsertDeliveries = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
-SELECT ?3, CAST(j.key AS INTEGER), 'pending', ?1, ?1, j.value FROM json_each(?2) AS j WHERE true
 ON CONFLICT (response_id, sync) DO NOTHING`
 
 	sqlResponseDeliveries = `SELECT id, sync, state, uncertain, redeliver_tag, settled_at FROM deliveries WHERE response_id = ?1`
@@ -161,10 +154,36 @@ type plannedBatch struct {
 	tags        []string
 }
 
-// bulkPlanFrom is the size from which a sync's new deliveries are inserted
-// with one statement rather than one each: below it, reading the JSON
-// costs more than the statements it saves.
-const bulkPlanFrom = 4
+// planChunks are the sizes of the multi-row INSERTs that plan new
+// deliveries, largest first: a batch's deliveries to one sync are inserted
+// in as few statements of these sizes as add up to it. Binding rows as
+// parameters costs less than passing them as JSON for json_each to parse.
+var planChunks = []int{64, 16, 4, 1}
+
+// sqlInsertDeliveriesOf returns the INSERT of n new deliveries to one
+// sync: ?1 is the sync, ?2 the planning time, then a response id and a
+// redeliver tag per delivery.
+func sqlInsertDeliveriesOf(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(?1, ?%d, 'pending', ?2, ?2, ?%d)", 3+2*i, 4+2*i)
+	}
+	b.WriteString(" ON CONFLICT (response_id, sync) DO NOTHING")
+	return b.String()
+}
+
+// sqlInsertDeliveriesBySize holds sqlInsertDeliveriesOf of each plan chunk.
+var sqlInsertDeliveriesBySize = func() map[int]string {
+	m := make(map[int]string, len(planChunks))
+	for _, n := range planChunks {
+		m[n] = sqlInsertDeliveriesOf(n)
+	}
+	return m
+}()
 
 // planNew adds a delivery of a new response to sync.
 func (in *ingester) planNew(sync string, responseID int64, tag string) {
@@ -263,36 +282,32 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 
 // insertPlanned inserts the deliveries planned for new responses.
 func (in *ingester) insertPlanned() error {
+	args := make([]any, 0, 2+2*planChunks[0])
 	for _, b := range in.planned {
-		if len(b.responseIDs) < bulkPlanFrom {
-			for i, id := range b.responseIDs {
-				if _, err := in.plan(id, b.sync, b.tags[i]); err != nil {
-					return err
+		ids, tags := b.responseIDs, b.tags
+		for len(ids) > 0 {
+			n := planChunks[len(planChunks)-1]
+			for _, c := range planChunks {
+				if c <= len(ids) {
+					n = c
+					break
 				}
 			}
-			continue
-		}
-		// A JSON object from response id to redeliver tag.
-		list := []byte{'{'}
-		for i, id := range b.responseIDs {
-			if i > 0 {
-				list = append(list, ',')
+			args = append(args[:0], b.sync, in.at)
+			for i := range n {
+				args = append(args, ids[i], tags[i])
 			}
-			list = append(list, '"')
-			list = strconv.AppendInt(list, id, 10)
-			list = append(list, '"', ':')
-			list = appendJSONString(list, b.tags[i])
-		}
-		list = append(list, '}')
-		res, err := in.w.exec(sqlInsertDeliveries, in.at, string(list), b.sync)
-		if err != nil {
-			return fmt.Errorf("planning deliveries to %s: %w", b.sync, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(b.responseIDs)) {
-			return fmt.Errorf("planning deliveries to %s: inserted %d (%v), want %d", b.sync, n, err, len(b.responseIDs))
-		}
-		for range b.responseIDs {
-			in.w.move(b.sync, "", false, store.Pending, false)
+			res, err := in.w.exec(sqlInsertDeliveriesBySize[n], args...)
+			if err != nil {
+				return fmt.Errorf("planning deliveries to %s: %w", b.sync, err)
+			}
+			if got, _ := res.RowsAffected(); got != int64(n) {
+				return fmt.Errorf("planning deliveries to %s: inserted %d, want %d", b.sync, got, n)
+			}
+			for range n {
+				in.w.move(b.sync, "", false, store.Pending, false)
+			}
+			ids, tags = ids[n:], tags[n:]
 		}
 	}
 	in.planned = in.planned[:0]

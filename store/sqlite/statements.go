@@ -55,13 +55,22 @@ func firstLine(query string) string {
 }
 
 // writerQueries are prepared on the writer when the store opens.
-var writerQueries = []string{
-	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlInsertDeliveries, sqlResponseDeliveries,
+var writerQueries = append([]string{
+	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimable, sqlMarkSending,
 	sqlDeliveredOfResponses, sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount, sqlAddDelivered, sqlDropDelivered,
 	sqlSetPause, sqlClearPause, sqlInsertReject, sqlMarkRejects, sqlInsertScoreRun, sqlPruneScoreRuns,
+}, plannedDeliveriesQueries()...)
+
+// plannedDeliveriesQueries lists the multi-row INSERTs of new deliveries.
+func plannedDeliveriesQueries() []string {
+	out := make([]string, 0, len(planChunks))
+	for _, n := range planChunks {
+		out = append(out, sqlInsertDeliveriesBySize[n])
+	}
+	return out
 }
 
 // readerQueries are prepared on the read pool when the store opens (on one
