@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -235,8 +236,8 @@ func (r *rawRows) Close() error {
 }
 
 // Scan copies the columns of the current row into dest: *int64, *int,
-// *bool, *string, *store.State, *[]byte (nil for NULL and empty blobs) or
-// *sql.NullString.
+// *bool, *float64, *string, *store.State, *[]byte or *json.RawMessage (nil
+// for NULL and empty blobs), or *sql.NullString.
 func (r *rawRows) Scan(dest ...any) error {
 	if r.closed {
 		return errors.New("scan after the rows were closed")
@@ -257,12 +258,9 @@ func (r *rawRows) Scan(dest ...any) error {
 		case *store.State:
 			*v = store.State(st.text(i))
 		case *[]byte:
-			*v = nil
-			if st.columnType(i) != lib.SQLITE_NULL {
-				if b := st.appendBytes(nil, i); len(b) > 0 {
-					*v = b
-				}
-			}
+			*v = st.blob(i)
+		case *json.RawMessage:
+			*v = st.blob(i)
 		case *sql.NullString:
 			if st.columnType(i) == lib.SQLITE_NULL {
 				*v = sql.NullString{}
@@ -272,6 +270,18 @@ func (r *rawRows) Scan(dest ...any) error {
 		default:
 			return fmt.Errorf("scanning column %d: unsupported destination %T", i, d)
 		}
+	}
+	return nil
+}
+
+// blob returns column i (from 0) of the current row as new bytes; nil for
+// NULL and for an empty blob, as database/sql scans them.
+func (s *rawStmt) blob(i int) []byte {
+	if s.columnType(i) == lib.SQLITE_NULL {
+		return nil
+	}
+	if b := s.appendBytes(nil, i); len(b) > 0 {
+		return b
 	}
 	return nil
 }
