@@ -213,7 +213,7 @@ func countSampleLines(dir string) int {
 
 // printTab prints the first rows of a sandbox tab as a table.
 func printTab(w io.Writer, sb *sandbox.Sandbox, tab string, rows int) {
-	values := sb.Sheets().Values(sandbox.DemoSpreadsheetID, tab)
+	values := sb.Sheets().FormattedValues(sandbox.DemoSpreadsheetID, tab)
 	fmt.Fprintf(w, "   tab %q: %d rows under the header\n", tab, max(0, len(values)-1))
 	if len(values) == 0 {
 		fmt.Fprintln(w)
