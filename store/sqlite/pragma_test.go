@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/surveysync/surveysync/store"
+	"github.com/surveysync/surveysync/survey"
 )
 
 // connSettings are the per-connection settings the ledger relies on.
@@ -102,8 +106,10 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 						return err
 					}
 				}
-				if got.BusyTimeout < 5000 {
-					t.Errorf("writer: busy_timeout %d, want at least 5000", got.BusyTimeout)
+				// The writer waits in steps, checking its context between
+				// them (see TestWriteLockWaitEndsWithContext).
+				if want := int(writerBusyStep.Milliseconds()); got.BusyTimeout != want {
+					t.Errorf("writer: busy_timeout %d, want %d", got.BusyTimeout, want)
 				}
 				got.BusyTimeout = 0
 				got.JournalMode = strings.ToLower(got.JournalMode)
@@ -169,6 +175,50 @@ func TestWritesBeginImmediate(t *testing.T) {
 	// Readers are not blocked by the writer.
 	if _, err := s.Stats(t.Context(), s.now()); err != nil {
 		t.Errorf("Stats during a write transaction: %v", err)
+	}
+}
+
+// TestWriteLockWaitEndsWithContext checks that a write waiting for the
+// write lock another process holds ends when its context does, and that a
+// write waits for the lock rather than failing while it is held briefly.
+func TestWriteLockWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	lock := func() {
+		t.Helper()
+		if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	incoming := []store.Incoming{{Response: survey.Response{Source: "hook", Key: "a", Payload: []byte(`{}`)}, Syncs: []string{"sheet"}}}
+
+	lock()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Ingest(ctx, incoming, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Ingest while another process holds the write lock = %v, want the context's error", err)
+	}
+
+	// Released while the write waits: the write goes through.
+	release := time.AfterFunc(100*time.Millisecond, func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	defer release.Stop()
+	if _, err := s.Ingest(t.Context(), incoming, nil); err != nil {
+		t.Errorf("Ingest after the lock was released: %v", err)
 	}
 }
 

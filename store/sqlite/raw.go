@@ -109,7 +109,23 @@ func (c *rawConn) error(rc int32) error {
 			msg += ": " + m
 		}
 	}
-	return fmt.Errorf("sqlite: %s (%d)", msg, rc)
+	return &rawError{code: rc, msg: msg}
+}
+
+// rawError is an error SQLite returned, with its result code.
+type rawError struct {
+	code int32
+	msg  string
+}
+
+// Error describes the error as the driver does.
+func (e *rawError) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg, e.code) }
+
+// isBusy reports whether err is SQLITE_BUSY: another connection holds the
+// lock (extended codes keep the primary code in the low byte).
+func isBusy(err error) bool {
+	var re *rawError
+	return errors.As(err, &re) && re.code&0xff == lib.SQLITE_BUSY
 }
 
 // rawStmt is a prepared statement of a rawConn.

@@ -150,9 +150,10 @@ type readTx struct {
 }
 
 // inWrite runs fn in one immediate write transaction on the writer and
-// commits it, or rolls it back when fn fails. The context is checked before
-// commit (statements do not watch it: they are short), and cancelling it
-// still rolls the transaction back.
+// commits it, or rolls it back when fn fails. The context ends a wait for
+// the write lock held by another process and is checked before commit
+// (statements do not watch it: they are short); cancelling it still rolls
+// the transaction back.
 func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -162,7 +163,7 @@ func (s *Store) inWrite(ctx context.Context, fn func(w *writeTx) error) error {
 	if s.writer.conn == nil {
 		return errors.New("ledger is closed")
 	}
-	if err := s.writer.begin(); err != nil {
+	if err := s.writer.begin(ctx, s.writer.busyTimeout); err != nil {
 		return fmt.Errorf("beginning write: %w", err)
 	}
 	w := &writeTx{w: s.writer, s: s}

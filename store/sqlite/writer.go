@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	lib "modernc.org/sqlite/lib"
 
@@ -18,8 +20,10 @@ import (
 // did, which avoids read-to-write lock upgrades that busy_timeout cannot
 // resolve.
 type rawWriter struct {
-	mu   sync.Mutex
-	conn *rawConn
+	mu sync.Mutex
+	// busyTimeout bounds how long begin waits for the write lock.
+	busyTimeout time.Duration
+	conn        *rawConn
 	// stmts are the fixed queries, prepared when the store opens, by SQL.
 	stmts map[string]*rawStmt
 }
@@ -40,11 +44,11 @@ func writerPragmas(opts Options) []string {
 // openWriter opens the write connection and prepares queries on it, so a
 // broken query fails Open rather than a later call.
 func openWriter(path string, opts Options, queries []string) (*rawWriter, error) {
-	conn, err := openRaw(path, opts.BusyTimeout, writerPragmas(opts))
+	conn, err := openRaw(path, writerBusyStep, writerPragmas(opts))
 	if err != nil {
 		return nil, err
 	}
-	w := &rawWriter{conn: conn, stmts: make(map[string]*rawStmt, len(queries))}
+	w := &rawWriter{conn: conn, busyTimeout: opts.BusyTimeout, stmts: make(map[string]*rawStmt, len(queries))}
 	for _, q := range queries {
 		st, err := conn.prepare(q)
 		if err != nil {
@@ -70,11 +74,29 @@ func (w *rawWriter) close() {
 	}
 }
 
+// writerBusyStep is the writer's own busy_timeout: while another process
+// holds the write lock, begin tries again after each step until its
+// context ends or Options.BusyTimeout passes.
+const writerBusyStep = 50 * time.Millisecond
+
 // begin starts an immediate write transaction: the write lock is taken at
-// BEGIN, so a second process waits in the busy handler instead of failing
-// halfway. The caller holds mu.
-func (w *rawWriter) begin() error {
-	return w.conn.exec("BEGIN IMMEDIATE")
+// BEGIN, so a second process (a backfill beside the daemon) makes this one
+// wait instead of failing halfway. The wait ends with ctx, or with
+// SQLITE_BUSY after timeout. The caller holds mu.
+func (w *rawWriter) begin(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := w.conn.exec("BEGIN IMMEDIATE")
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("waiting for the write lock: %w", ctxErr)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+	}
 }
 
 // commit commits the transaction; rollback rolls it back unless SQLite
