@@ -171,6 +171,9 @@ func (t *writeTx) exec(query string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Reset first too: a statement whose rows a failed caller left open
+	// in an earlier transaction would refuse new arguments.
+	st.resetAndClear()
 	defer st.resetAndClear()
 	if err := st.bindArgs(args); err != nil {
 		return nil, err
@@ -198,6 +201,7 @@ func (t *writeTx) query(query string, args ...any) (*rawRows, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.resetAndClear() // as in exec
 	if err := st.bindArgs(args); err != nil {
 		st.resetAndClear()
 		return nil, err
