@@ -50,6 +50,9 @@ func TestFieldPickerMatchesFullDecoding(t *testing.T) {
 		`{}`,
 		`{"score":null,"agent":"😀","contact":{"email":"x","email":"y"}}`,
 		`{"nested":{"deeper":[{"score":3}]},"score":10}`,
+		`{"agent":"ends with a backslash \\","score":1}`,
+		`{"agent":"q\"\\\"x","score":"2","contact":{"email":"\\"}}`,
+		`{"k\\":"v","agent":"\"quoted\"","score":3}`,
 	}
 	for _, p := range payloads {
 		out := make([]any, len(paths))
