@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"github.com/surveysync/surveysync/connectors"
 	"regexp"
@@ -223,28 +222,19 @@ func (s *scanner) str() (raw []byte, escaped, ok bool) {
 	}
 	start := s.i + 1
 	s.i++
-	for {
-		// The closing quote is the first quote not escaped: find quotes
-		// with IndexByte (vectorised) and look for backslashes only before
-		// the one found.
-		q := bytes.IndexByte(s.data[s.i:], '"')
-		if q < 0 {
-			s.i = len(s.data)
-			return nil, false, false
-		}
-		b := bytes.IndexByte(s.data[s.i:s.i+q], '\\')
-		if b < 0 {
-			s.i += q + 1
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
 			return s.data[start : s.i-1], escaped, true
 		}
-		// An escape before the quote: step over it and go on.
-		escaped = true
-		s.i += b + 2
-		if s.i > len(s.data) {
-			s.i = len(s.data)
-			return nil, false, false
-		}
+		s.i++
 	}
+	return nil, false, false
 }
 
 // unescape decodes the bytes of a JSON string with escapes.
