@@ -56,6 +56,7 @@ func firstLine(query string) string {
 
 // writerQueries are prepared on the writer when the store opens.
 var writerQueries = append([]string{
+	sqlBegin, sqlCommit, sqlRollback,
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimable, sqlMarkSending,

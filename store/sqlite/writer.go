@@ -86,7 +86,7 @@ const writerBusyStep = 50 * time.Millisecond
 func (w *rawWriter) begin(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		err := w.conn.exec("BEGIN IMMEDIATE")
+		err := w.run(sqlBegin)
 		if err == nil || !isBusy(err) {
 			return err
 		}
@@ -101,13 +101,36 @@ func (w *rawWriter) begin(ctx context.Context, timeout time.Duration) error {
 
 // commit commits the transaction; rollback rolls it back unless SQLite
 // already did.
-func (w *rawWriter) commit() error { return w.conn.exec("COMMIT") }
+func (w *rawWriter) commit() error { return w.run(sqlCommit) }
 
 func (w *rawWriter) rollback() error {
 	if lib.Xsqlite3_get_autocommit(w.conn.tls, w.conn.db) != 0 {
 		return nil // no transaction is open
 	}
-	return w.conn.exec("ROLLBACK")
+	return w.run(sqlRollback)
+}
+
+// The transaction statements, prepared at open with the other queries.
+const (
+	sqlBegin    = "BEGIN IMMEDIATE"
+	sqlCommit   = "COMMIT"
+	sqlRollback = "ROLLBACK"
+)
+
+// run runs one of the writer's prepared statements that takes no
+// arguments and returns no rows.
+func (w *rawWriter) run(query string) error {
+	st, ok := w.stmts[query]
+	if !ok {
+		return w.conn.exec(query)
+	}
+	defer st.resetAndClear()
+	for {
+		more, err := st.step()
+		if err != nil || !more {
+			return err
+		}
+	}
 }
 
 // rawResult is what an exec changed.
