@@ -41,6 +41,22 @@ JOIN deliveries d ON d.id = pick.id
 JOIN responses r ON r.id = d.response_id
 ORDER BY pick.next_at, pick.id`
 
+	// sqlAnyReclaimable finds whether any delivery of the sync was left
+	// sending under another token or is stale under this one.
+	sqlAnyReclaimable = `SELECT 1 FROM deliveries
+WHERE state IN ('pending', 'sending') AND state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
+LIMIT 1`
+
+	// sqlClaimableDue is sqlClaimable when nothing is left to reclaim (the
+	// usual case): due pending deliveries straight off the index, in its
+	// order, with no union to sort.
+	sqlClaimableDue = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts,
+    r.source, r.key, r.submitted_at, r.payload, r.version
+FROM deliveries d
+JOIN responses r ON r.id = d.response_id
+WHERE d.state IN ('pending', 'sending') AND d.state = 'pending' AND d.sync = ?1 AND d.next_at <= ?4
+ORDER BY d.next_at, d.id LIMIT ?5`
+
 	// sqlMarkSending marks the picked deliveries as sent under the token;
 	// those that were sending already become uncertain.
 	sqlMarkSending = `UPDATE deliveries
@@ -75,7 +91,16 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		if err := w.checkLease(req.Lease); err != nil {
 			return err
 		}
-		rows, err := w.query(sqlClaimable, req.Sync, req.Lease.Token, toMicros(now.Add(-staleAfter)), nowUS, req.Limit)
+		stale := toMicros(now.Add(-staleAfter))
+		query := sqlClaimable
+		var one int
+		switch err := w.queryRow(sqlAnyReclaimable, []any{req.Sync, req.Lease.Token, stale}, &one); {
+		case errors.Is(err, sql.ErrNoRows):
+			query = sqlClaimableDue
+		case err != nil:
+			return fmt.Errorf("claiming: %w", err)
+		}
+		rows, err := w.query(query, req.Sync, req.Lease.Token, stale, nowUS, req.Limit)
 		if err != nil {
 			return fmt.Errorf("claiming: %w", err)
 		}

@@ -59,7 +59,7 @@ var writerQueries = append([]string{
 	sqlBegin, sqlCommit, sqlRollback,
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
-	sqlCheckLease, sqlClaimable, sqlMarkSending,
+	sqlCheckLease, sqlAnyReclaimable, sqlClaimableDue, sqlClaimable, sqlMarkSending,
 	sqlDeliveredOfResponses, sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount, sqlAddDelivered, sqlDropDelivered,
 	sqlSetPause, sqlClearPause, sqlInsertReject, sqlMarkRejects, sqlInsertScoreRun, sqlPruneScoreRuns,
