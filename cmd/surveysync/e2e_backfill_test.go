@@ -31,7 +31,8 @@ func startSandboxProc(t *testing.T, args ...string) *sandboxProc {
 	addr := freeAddr(t)
 	out := &bytes.Buffer{}
 	cmd := exec.Command(buildBinary(t), append([]string{"sandbox", "--listen", addr}, args...)...)
-	cmd.Stdout, cmd.Stderr = lockedBuffer{mu: &sync.Mutex{}, buf: out}, lockedBuffer{mu: &sync.Mutex{}, buf: out}
+	w := lockedBuffer{mu: &sync.Mutex{}, buf: out} // one lock for both streams
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

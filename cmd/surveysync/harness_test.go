@@ -53,7 +53,7 @@ func buildBinary(t testing.TB) string {
 }
 
 // freeAddr returns a loopback address with a free port.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -138,7 +138,7 @@ func (d *daemon) output() string {
 }
 
 // cli runs a one-shot command against the same configuration.
-func cli(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+func cli(t testing.TB, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(buildBinary(t), append(args, "--config", filepath.Join(dir, "surveysync.yaml"))...)
 	cmd.Env = append(os.Environ(), env...)
@@ -181,7 +181,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

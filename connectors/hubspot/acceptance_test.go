@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"fmt"
+	"github.com/surveysync/surveysync/sandbox/hubspotapi/openapicheck"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,12 +25,12 @@ import (
 const specsDir = "../../../shared/specs/hubspot"
 
 // validator loads the OpenAPI validator, or skips when the specs are absent.
-func validator(t *testing.T) *hubspotapi.Validator {
+func validator(t *testing.T) *openapicheck.Validator {
 	t.Helper()
 	if _, err := os.Stat(specsDir); err != nil {
 		t.Skipf("HubSpot OpenAPI specs not found at %s (%v); the request bodies cannot be validated here", specsDir, err)
 	}
-	v, err := hubspotapi.LoadValidator(specsDir)
+	v, err := openapicheck.LoadValidator(specsDir)
 	if err != nil {
 		t.Fatalf("loading the specs: %v", err)
 	}

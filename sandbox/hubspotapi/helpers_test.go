@@ -3,6 +3,7 @@ package hubspotapi
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/surveysync/surveysync/sandbox/hubspotapi/openapicheck"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -121,15 +122,15 @@ func specDir(t *testing.T) string {
 
 var (
 	validatorOnce sync.Once
-	validator     *Validator
+	validator     *openapicheck.Validator
 	validatorErr  error
 )
 
 // sharedValidator loads the specs once for all tests.
-func sharedValidator(t *testing.T) *Validator {
+func sharedValidator(t *testing.T) *openapicheck.Validator {
 	t.Helper()
 	dir := specDir(t)
-	validatorOnce.Do(func() { validator, validatorErr = LoadValidator(dir) })
+	validatorOnce.Do(func() { validator, validatorErr = openapicheck.LoadValidator(dir) })
 	if validatorErr != nil {
 		t.Fatal(validatorErr)
 	}

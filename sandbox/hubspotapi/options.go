@@ -66,7 +66,7 @@ type Options struct {
 	// Validator, when set, checks every request that matches an operation of
 	// the HubSpot OpenAPI specs; a request that violates its spec is answered
 	// 400 VALIDATION_ERROR and recorded in Violations.
-	Validator *Validator
+	Validator RequestChecker
 	// ValidateReportOnly records violations but lets the requests through.
 	ValidateReportOnly bool
 	// SearchDelay is how long a write takes to become visible to search, like

@@ -3,6 +3,7 @@ package hubspotapi
 import (
 	"bytes"
 	"context"
+	"github.com/surveysync/surveysync/sandbox/hubspotapi/openapicheck"
 	"io"
 	"net/http"
 	"strings"
@@ -68,7 +69,7 @@ func TestValidationReportsInvalidRequests(t *testing.T) {
 
 func TestLoadValidatorMissingDir(t *testing.T) {
 	t.Parallel()
-	if _, err := LoadValidator(t.TempDir()); err == nil {
+	if _, err := openapicheck.LoadValidator(t.TempDir()); err == nil {
 		t.Fatal("no error for a folder without specs")
 	}
 }
@@ -110,7 +111,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 			wantStatus(t, r, tt.wantStatus)
 			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
 			req.Header.Set("Content-Type", "application/json")
-			_, route, params, found := v.route(req)
+			_, route, params, found := v.Route(req)
 			if !found {
 				t.Fatalf("no spec operation for %s %s", tt.method, tt.path)
 			}
