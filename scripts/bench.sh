@@ -26,6 +26,14 @@ Suites:
              score job over 1,000,000 stored responses; goal <= 1 s). The
              first run builds the 1M-response ledger (minutes), kept in
              $TMPDIR/surveysync-bench for later runs.
+  webhook    BenchmarkSignedWebhooks: signed webhooks acknowledged with a
+             durable commit, 64 senders over loopback (goal >= 2,000/s,
+             p99 <= 50 ms)
+  memory     BenchmarkDaemonMemory: the real daemon's RSS idle (goal <= 30
+             MB) and with 1,000,000 responses waiting (goal <= 100 MB)
+  backfill   BenchmarkBackfill1MPeakRSS: peak RSS of the real binary
+             backfilling a file of 1,000,000 responses (goal <= 150 MB);
+             takes a few minutes
   mapping    rendering rows and request bodies (ns per op)
   scores     score computation over 1,000,000 observations (goal <= 1 s/job)
   store      the SQLite ledger: ingest, claim/settle, stats (store/sqlite)
@@ -44,12 +52,12 @@ Examples:
 EOF
 }
 
-all_suites=(sheets engine mapping scores store sheetsapi)
+all_suites=(sheets engine webhook memory backfill mapping scores store sheetsapi)
 suites=()
 for arg in "$@"; do
   case "$arg" in
     -h|--help|help) usage; exit 0 ;;
-    sheets|engine|mapping|scores|store|sheetsapi) suites+=("$arg") ;;
+    sheets|engine|webhook|memory|backfill|mapping|scores|store|sheetsapi) suites+=("$arg") ;;
     *) echo "bench.sh: unknown suite or option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +77,9 @@ suite_args() {
   case "$1" in
     sheets)    echo "./connectors/sheets -bench=^BenchmarkSheetsDelivery\$ -benchtime=${sheets_rows}x" ;;
     engine)    echo "./engine -bench=. -benchtime=${benchtime}" ;;
+    webhook)   echo "./connectors/webhook -bench=^BenchmarkSignedWebhooks\$ -benchtime=20000x" ;;
+    memory)    echo "./cmd/surveysync -bench=^BenchmarkDaemonMemory\$ -benchtime=1x" ;;
+    backfill)  echo "./cmd/surveysync -bench=^BenchmarkBackfill1MPeakRSS\$ -benchtime=1x" ;;
     mapping)   echo "./mapping -bench=. -benchtime=${benchtime}" ;;
     scores)    echo "./scores -bench=. -benchtime=${benchtime}" ;;
     store)     echo "./store/sqlite -bench=. -benchtime=${benchtime}" ;;
@@ -104,6 +115,11 @@ goal() {
     "engine: BenchmarkIngestToSettle/"*"|cpu-µs/response") echo "<= 20" ;;
     "engine: BenchmarkScoreJob1M/"*"|ms/job")              echo "<= 1000" ;;
     "scores: BenchmarkCompute1M/"*"|ms/op")                echo "<= 1000" ;;
+    "webhook: BenchmarkSignedWebhooks|webhooks/s")         echo ">= 2000" ;;
+    "webhook: BenchmarkSignedWebhooks|p99-ms")             echo "<= 50" ;;
+    "memory: BenchmarkDaemonMemory|idle-RSS-MB")           echo "<= 30" ;;
+    "memory: BenchmarkDaemonMemory|1M-waiting-RSS-MB")     echo "<= 100" ;;
+    "backfill: BenchmarkBackfill1MPeakRSS|peak-RSS-MB")    echo "<= 150" ;;
     *) echo "" ;;
   esac
 }
