@@ -134,6 +134,10 @@ type Item struct {
 	// Uncertain reports that an earlier attempt may have been applied: the
 	// destination must reconcile before sending again.
 	Uncertain bool
+	// PreviousAttemptAt is when the previous attempt started (zero for a
+	// first attempt), also when it was made by another process before a
+	// restart.
+	PreviousAttemptAt time.Time
 	// Response is the response at its latest content.
 	Response *survey.Response
 	// Row is the rendered row, for sheet mappings.

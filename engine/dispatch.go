@@ -264,6 +264,8 @@ func (d *dispatcher) batch(ctx, hard context.Context, dr *destRuntime, sp *SyncP
 			Attempt:     c.Attempts,
 			Uncertain:   c.Uncertain,
 			Response:    &c.Response,
+
+			PreviousAttemptAt: c.PreviousAttemptAt,
 		}
 		if err := render(sp, it, now); err != nil {
 			outcomes = append(outcomes, store.Outcome{ID: c.ID, State: store.Dead, Class: string(connectors.ClassRender), Error: err.Error(), At: now})

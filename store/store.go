@@ -242,6 +242,11 @@ type Delivery struct {
 	// Uncertain reports that an earlier attempt's outcome is unknown: it
 	// may have been applied. Connectors must reconcile before re-sending.
 	Uncertain bool
+	// PreviousAttemptAt is when the previous attempt was claimed, that is
+	// shortly before it was sent; zero for a first attempt. An API that may
+	// apply a request long after it was sent (Sheets: up to 180 s) uses it
+	// to wait before concluding an uncertain attempt was not applied.
+	PreviousAttemptAt time.Time
 	// Key is survey.DeliveryKey(sync, source, response key, version).
 	Key string
 	// Response is the response at its latest stored content.

@@ -203,9 +203,19 @@ func (r *batchRun) settleFound(items []int, from int) error {
 			dups++
 		}
 		if len(rows) == 0 {
-			if u, ok := d.unknown[it.DeliveryID]; ok && now.Before(u.at.Add(d.cfg.ReconcileAfter)) {
+			// Google may still apply an append after the client gave up on
+			// it: an uncertain attempt is only concluded lost once
+			// reconcile_after has passed since it was sent, whether this
+			// process sent it or one before a restart did.
+			sentAt := time.Time{}
+			if u, ok := d.unknown[it.DeliveryID]; ok {
+				sentAt = u.at
+			} else if it.Uncertain {
+				sentAt = it.PreviousAttemptAt
+			}
+			if !sentAt.IsZero() && now.Before(sentAt.Add(d.cfg.ReconcileAfter)) {
 				r.settle(i, "", connectors.Ambiguous(fmt.Errorf("key %q is not in tab %q yet, but the append sent at %s may still be applied; checking again later",
-					it.Row.Key, r.st.title, u.at.UTC().Format(time.RFC3339))))
+					it.Row.Key, r.st.title, sentAt.UTC().Format(time.RFC3339))))
 			}
 			continue
 		}

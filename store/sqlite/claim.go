@@ -23,7 +23,7 @@ const (
 	// deliveries_active, so nothing ever sorts more than twice the limit,
 	// however long the backlog. (The IN term, the index's own condition,
 	// lets SQLite see that the partial index applies.)
-	sqlClaimable = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts,
+	sqlClaimable = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts, d.claimed_at,
     r.source, r.key, r.submitted_at, r.payload, r.version
 FROM (
     SELECT id, next_at FROM (
@@ -50,7 +50,7 @@ LIMIT 1`
 	// sqlClaimableDue is sqlClaimable when nothing is left to reclaim (the
 	// usual case): due pending deliveries straight off the index, in its
 	// order, with no union to sort.
-	sqlClaimableDue = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts,
+	sqlClaimableDue = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts, d.claimed_at,
     r.source, r.key, r.submitted_at, r.payload, r.version
 FROM deliveries d
 JOIN responses r ON r.id = d.response_id
@@ -111,8 +111,9 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 				state     store.State
 				submitted int64
 				payload   []byte
+				claimedAt sql.NullInt64
 			)
-			if err := rows.Scan(&d.ID, &state, &d.Uncertain, &d.Version, &d.Attempts,
+			if err := rows.Scan(&d.ID, &state, &d.Uncertain, &d.Version, &d.Attempts, &claimedAt,
 				&d.Response.Source, &d.Response.Key, &submitted, &payload, &d.ResponseVersion); err != nil {
 				rows.Close()
 				return fmt.Errorf("claiming: %w", err)
@@ -120,6 +121,9 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 			wasUncertain := d.Uncertain
 			d.Attempts++
 			d.Uncertain = wasUncertain || state == store.Sending
+			if claimedAt.Valid && claimedAt.Int64 > 0 {
+				d.PreviousAttemptAt = fromMicros(claimedAt.Int64)
+			}
 			d.Response.SubmittedAt = fromMicros(submitted)
 			d.Response.Payload = payload
 			d.Key = survey.DeliveryKey(d.Sync, d.Response.Source, d.Response.Key, d.Version)

@@ -286,7 +286,7 @@ func (r *rawRows) Close() error {
 
 // Scan copies the columns of the current row into dest: *int64, *int,
 // *bool, *float64, *string, *store.State, *[]byte or *json.RawMessage (nil
-// for NULL and empty blobs), or *sql.NullString.
+// for NULL and empty blobs), *sql.NullString or *sql.NullInt64.
 func (r *rawRows) Scan(dest ...any) error {
 	if r.closed {
 		return errors.New("scan after the rows were closed")
@@ -315,6 +315,12 @@ func (r *rawRows) Scan(dest ...any) error {
 				*v = sql.NullString{}
 			} else {
 				*v = sql.NullString{String: st.text(i), Valid: true}
+			}
+		case *sql.NullInt64:
+			if st.columnType(i) == lib.SQLITE_NULL {
+				*v = sql.NullInt64{}
+			} else {
+				*v = sql.NullInt64{Int64: st.int64(i), Valid: true}
 			}
 		default:
 			return fmt.Errorf("scanning column %d: unsupported destination %T", i, d)

@@ -18,6 +18,36 @@ var claimTests = []test{
 	{"UncertainAfterTokenChange", testClaimUncertainAfterTokenChange},
 	{"UncertainAfterStale", testClaimUncertainAfterStale},
 	{"NeedsTheLease", testClaimNeedsLease},
+	{"PreviousAttemptAt", testClaimPreviousAttemptAt},
+}
+
+// testClaimPreviousAttemptAt checks that a claim reports when the previous
+// attempt was claimed: zero on a first attempt, the earlier claim's time
+// after an ambiguous attempt and after a takeover.
+func testClaimPreviousAttemptAt(t *testing.T, h *harness) {
+	h.ingest(incoming(response("typeform", "a", "x", Epoch), "sheet"),
+		incoming(response("typeform", "b", "x", Epoch), "sheet"))
+	l := h.lease("sheet", "w1")
+	first := h.claim("sheet", l, 10)
+	for _, d := range first {
+		if !d.PreviousAttemptAt.IsZero() {
+			t.Errorf("%s: first attempt reports a previous attempt at %v", d.Response.Key, d.PreviousAttemptAt)
+		}
+	}
+	claimedAt := h.clock.Now()
+	h.clock.Advance(10 * time.Second)
+	h.settle(l, store.Outcome{ID: first[0].ID, State: store.Pending, Uncertain: true, NextAt: h.clock.Now(), Class: "ambiguous", Error: "timeout", At: h.clock.Now()})
+	h.clock.Advance(2 * time.Hour)
+	l2 := h.lease("sheet", "w2") // w1's lease expired; b is left sending
+	again := h.claim("sheet", l2, 10)
+	if len(again) != 2 {
+		t.Fatalf("re-claim = %v, want a and b", keysOf(again))
+	}
+	for _, d := range again {
+		if !d.Uncertain || !d.PreviousAttemptAt.Equal(claimedAt) {
+			t.Errorf("%s: uncertain %v, previous attempt at %v; want uncertain and %v", d.Response.Key, d.Uncertain, d.PreviousAttemptAt, claimedAt)
+		}
+	}
 }
 
 func testClaimOrderAndLimit(t *testing.T, h *harness) {
