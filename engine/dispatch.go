@@ -13,6 +13,10 @@ import (
 	"github.com/surveysync/surveysync/store"
 )
 
+// coalesceWindow is how long a dispatcher woken by new work waits before
+// claiming, so that a burst is claimed in one batch rather than many.
+const coalesceWindow = 20 * time.Millisecond
+
 // dispatcher delivers the deliveries of one group of destinations that share
 // a quota. It works only while it holds the group's lease in the store, so
 // one process at a time delivers to a destination: the daemon, or a backfill
@@ -115,6 +119,10 @@ func (d *dispatcher) serve(ctx, hard context.Context) {
 			select {
 			case <-work.Done():
 			case <-d.wake:
+				// New work just arrived; give the ingests arriving with it
+				// a moment to commit, so one claim takes them together
+				// (each claim and settle is a durable transaction).
+				sleep(work, coalesceWindow)
 			case <-time.After(cfg.Idle):
 			}
 		}
