@@ -18,8 +18,11 @@ type PreviewItem struct {
 	Row *mapping.Row `json:"-"`
 	// Request is the rendered request, for request mappings.
 	Request *mapping.Request `json:"-"`
-	// Error is why the response cannot be rendered: it would be a dead letter.
+	// Error is why the response cannot be rendered or sent: it would be a
+	// dead letter.
 	Error string `json:"error,omitempty"`
+	// item is what the dispatcher would hand the destination.
+	item *connectors.Item
 }
 
 // Extractor returns the payload extractor of a source, so that preview and
@@ -52,8 +55,37 @@ func Preview(sp *SyncPlan, r *survey.Response, now time.Time) PreviewItem {
 		item.Error = err.Error()
 		return item
 	}
-	item.Row, item.Request = it.Row, it.Request
+	item.Row, item.Request, item.item = it.Row, it.Request, it
 	return item
+}
+
+// PreviewWire returns the requests the sync's destination would send for
+// the rendered items, when the destination turns rendered requests into
+// requests of its own (see connectors.WirePreviewer): ok is false when what
+// the mapping renders is what is sent. Items the destination would refuse
+// get its reason as their Error.
+func PreviewWire(sp *SyncPlan, items []PreviewItem) (reqs []connectors.WireRequest, ok bool) {
+	wp, ok := sp.Destination.Config.(connectors.WirePreviewer)
+	if !ok {
+		return nil, false
+	}
+	var its []*connectors.Item
+	var at []int
+	for i := range items {
+		if items[i].item != nil && items[i].Error == "" {
+			its = append(its, items[i].item)
+			at = append(at, i)
+		}
+	}
+	reqs, errs := wp.PreviewWire(its)
+	for k, err := range errs {
+		if err != nil {
+			it := &items[at[k]]
+			it.Error = err.Error()
+			it.Row, it.Request = nil, nil
+		}
+	}
+	return reqs, true
 }
 
 // PreviewBody combines rendered requests of a batch mapping into the one

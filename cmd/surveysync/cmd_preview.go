@@ -100,13 +100,18 @@ func runPreview(ctx context.Context, o *PreviewOptions, g *GlobalOptions) error 
 	for i := range responses {
 		items = append(items, engine.Preview(sp, &responses[i], now))
 	}
+	wire, hasWire := engine.PreviewWire(sp, items)
 	if o.JSON {
 		out := struct {
 			Sync     string        `json:"sync"`
 			Items    []previewJSON `json:"items"`
 			Batch    *requestJSON  `json:"batch_request,omitempty"`
+			Wire     []wireJSON    `json:"wire_requests,omitempty"`
 			Rejected []string      `json:"rejected,omitempty"`
 		}{Sync: sp.Name, Rejected: problems}
+		for _, r := range wire {
+			out.Wire = append(out.Wire, wireJSON{Method: r.Method, URL: r.URL, Headers: r.Header, Body: r.Body, Note: r.Note})
+		}
 		for _, it := range items {
 			pj := previewJSON{Key: it.Key, Routed: it.Routed, Error: it.Error, Request: toRequestJSON(it.Request)}
 			if it.Row != nil {
@@ -116,7 +121,7 @@ func runPreview(ctx context.Context, o *PreviewOptions, g *GlobalOptions) error 
 			}
 			out.Items = append(out.Items, pj)
 		}
-		if b, err := engine.PreviewBody(sp, items); err == nil && b != nil {
+		if b, err := engine.PreviewBody(sp, items); err == nil && b != nil && !hasWire {
 			out.Batch = toRequestJSON(b)
 		}
 		enc := json.NewEncoder(g.stdout)
@@ -124,14 +129,14 @@ func runPreview(ctx context.Context, o *PreviewOptions, g *GlobalOptions) error 
 		enc.SetEscapeHTML(false)
 		return enc.Encode(out)
 	}
-	printPreview(g.stdout, sp, items)
+	printPreview(g.stdout, sp, items, wire, hasWire)
 	for _, p := range problems {
 		fmt.Fprintf(g.stdout, "rejected by the source: %s\n", p)
 	}
 	return nil
 }
 
-func printPreview(w io.Writer, sp *engine.SyncPlan, items []engine.PreviewItem) {
+func printPreview(w io.Writer, sp *engine.SyncPlan, items []engine.PreviewItem, wire []connectors.WireRequest, hasWire bool) {
 	routed, failed := 0, 0
 	if sp.Mapping.Kind() == mapping.SheetRows {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -159,6 +164,17 @@ func printPreview(w io.Writer, sp *engine.SyncPlan, items []engine.PreviewItem) 
 			}
 		}
 		tw.Flush()
+	} else if hasWire {
+		// The destination rewrites what the mapping renders: show what it
+		// would send.
+		for _, it := range items {
+			if it.Request != nil {
+				routed++
+			}
+		}
+		for _, r := range wire {
+			printWireRequest(w, r)
+		}
 	} else {
 		for _, it := range items {
 			if it.Request == nil {
@@ -200,10 +216,45 @@ func printRequest(w io.Writer, r *mapping.Request) {
 		fmt.Fprintf(w, "(idempotency key) %s\n", r.IdempotencyKey)
 	}
 	if r.Body != nil {
-		b, _ := json.MarshalIndent(r.Body, "", "  ")
-		fmt.Fprintf(w, "%s\n", b)
+		writeIndentedJSON(w, r.Body)
 	}
 	fmt.Fprintln(w)
+}
+
+// wireJSON is a request as the destination would send it.
+type wireJSON struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"`
+	Headers map[string][]string `json:"headers,omitempty"`
+	Body    any                 `json:"body,omitempty"`
+	Note    string              `json:"note,omitempty"`
+}
+
+func printWireRequest(w io.Writer, r connectors.WireRequest) {
+	if r.Note != "" {
+		fmt.Fprintf(w, "# %s\n", r.Note)
+	}
+	fmt.Fprintf(w, "%s %s\n", r.Method, r.URL)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			fmt.Fprintf(w, "%s: %s\n", k, v)
+		}
+	}
+	if r.Body != nil {
+		writeIndentedJSON(w, r.Body)
+	}
+	fmt.Fprintln(w)
+}
+
+// writeIndentedJSON prints v as indented JSON, with <, > and & as they are:
+// the preview is read in a terminal, not embedded in HTML.
+func writeIndentedJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(w, "(cannot print the body: %v)\n", err)
+	}
 }
 
 func cellText(v survey.Value) string {

@@ -51,6 +51,22 @@ func withMarker(body, key string) string {
 	return body + "\n\n" + noteMarker(key)
 }
 
+// noteToSend is note as posted: it carries the delivery key, in keyProperty
+// when one is configured and in a marker line ending the body otherwise.
+func noteToSend(note *noteSpec, key, keyProperty string) noteSpec {
+	props := maps.Clone(note.Properties)
+	if keyProperty != "" {
+		props[keyProperty] = key
+	} else {
+		props["hs_note_body"] = withMarker(props["hs_note_body"], key)
+	}
+	assoc := note.Associations
+	if assoc == nil {
+		assoc = []association{}
+	}
+	return noteSpec{Properties: props, Associations: assoc}
+}
+
 // createNotes creates the notes and settles each response on its note's
 // outcome. Notes an earlier attempt may have created are looked for first,
 // several per search; the others are posted, up to Concurrency at a time.
@@ -115,19 +131,9 @@ func (d *Destination) reconcileWait(it *connectors.Item) error {
 // remembered so that the next attempt looks for the note first.
 func (d *Destination) postNote(ctx context.Context, j *noteJob) (string, error) {
 	key := j.it.DeliveryKey
-	props := maps.Clone(j.note.Properties)
-	if d.cfg.NoteKeyProperty != "" {
-		props[d.cfg.NoteKeyProperty] = key
-	} else {
-		props["hs_note_body"] = withMarker(props["hs_note_body"], key)
-	}
-	assoc := j.note.Associations
-	if assoc == nil {
-		assoc = []association{}
-	}
 	what := "note for response " + j.it.ResponseKey
 	d.rememberNote(key, d.now())
-	resp, data, err := d.call(ctx, http.MethodPost, NotesPath, noteSpec{Properties: props, Associations: assoc})
+	resp, data, err := d.call(ctx, http.MethodPost, NotesPath, noteToSend(j.note, key, d.cfg.NoteKeyProperty))
 	if err != nil {
 		err = transportError(what, err, false)
 		if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {

@@ -45,17 +45,7 @@ type upsertResult struct {
 // an earlier response set are kept, as they would be. Each response keeps
 // its own outcome.
 func rounds(jobs []*upsertJob) [][]*upsertJob {
-	var out [][]*upsertJob
-	seen := map[string]int{}
-	for _, j := range jobs {
-		k := seen[j.dedupe]
-		seen[j.dedupe] = k + 1
-		if k == len(out) {
-			out = append(out, nil)
-		}
-		out[k] = append(out[k], j)
-	}
-	return out
+	return connectors.Rounds(jobs, func(j *upsertJob) string { return j.dedupe })
 }
 
 // upsert sends the jobs' contacts and fills their results. It returns the
@@ -122,21 +112,14 @@ func (d *Destination) upsert(ctx context.Context, jobs []*upsertJob, results []c
 // sendUpsert sends one batch upsert of distinct contacts and settles each
 // input on its own outcome.
 func (d *Destination) sendUpsert(ctx context.Context, chunk []*upsertJob, results []connectors.Result) {
-	inputs := make([]upsertInput, len(chunk))
-	byTrace := make(map[string]*upsertJob, len(chunk))
-	for i, j := range chunk {
-		inputs[i] = *j.input
-		// The delivery key correlates results and errors with inputs.
-		inputs[i].ObjectWriteTraceID = j.it.DeliveryKey
-		byTrace[j.it.DeliveryKey] = j
-	}
+	body, byTrace := upsertBody(chunk)
 	what := fmt.Sprintf("upsert of %d contacts", len(chunk))
 	if len(chunk) == 1 {
 		what = "upsert of contact " + chunk[0].input.ID
 	}
 	// An upsert keyed by a unique property is idempotent: the client may
 	// re-send it after a lost answer.
-	resp, data, err := d.call(connectors.Idempotent(ctx), http.MethodPost, UpsertPath, map[string]any{"inputs": inputs})
+	resp, data, err := d.call(connectors.Idempotent(ctx), http.MethodPost, UpsertPath, body)
 	if err != nil {
 		setAll(results, chunk, transportError(what, err, true))
 		return
@@ -155,6 +138,20 @@ func (d *Destination) sendUpsert(ctx context.Context, chunk []*upsertJob, result
 	default:
 		setAll(results, chunk, d.classify(what, resp, data, true))
 	}
+}
+
+// upsertBody is the batch upsert of chunk as sent, and its jobs by the
+// trace id that correlates HubSpot's results and errors with inputs: the
+// delivery key.
+func upsertBody(chunk []*upsertJob) (map[string]any, map[string]*upsertJob) {
+	inputs := make([]upsertInput, len(chunk))
+	byTrace := make(map[string]*upsertJob, len(chunk))
+	for i, j := range chunk {
+		inputs[i] = *j.input
+		inputs[i].ObjectWriteTraceID = j.it.DeliveryKey
+		byTrace[j.it.DeliveryKey] = j
+	}
+	return map[string]any{"inputs": inputs}, byTrace
 }
 
 // takeResults records the contact ids HubSpot returned, by the trace id.

@@ -37,18 +37,8 @@ type jobResult struct {
 // Setting fields is idempotent: a job whose outcome is unknown is sent
 // again.
 func (d *Destination) updateMany(ctx context.Context, jobs []*job, results []connectors.Result) {
-	var rounds [][]*job
-	seen := map[int64]int{}
 	failed := map[int64]error{}
-	for _, j := range jobs {
-		k := seen[j.ticketID]
-		seen[j.ticketID] = k + 1
-		if k == len(rounds) {
-			rounds = append(rounds, nil)
-		}
-		rounds[k] = append(rounds[k], j)
-	}
-	for _, round := range rounds {
+	for _, round := range bulkRounds(jobs) {
 		var send []*job
 		for _, j := range round {
 			if err := failed[j.ticketID]; err != nil {
@@ -69,21 +59,32 @@ func (d *Destination) updateMany(ctx context.Context, jobs []*job, results []con
 	}
 }
 
-// sendBulk runs one update_many job.
-func (d *Destination) sendBulk(ctx context.Context, chunk []*job, results []connectors.Result) {
+// bulkRounds splits jobs so that no update_many job names a ticket twice:
+// round k holds the k-th update of every ticket.
+func bulkRounds(jobs []*job) [][]*job {
+	return connectors.Rounds(jobs, func(j *job) int64 { return j.ticketID })
+}
+
+// bulkBody is the body of an update_many job of chunk.
+func bulkBody(chunk []*job) map[string]any {
 	tickets := make([]map[string]any, len(chunk))
 	for i, j := range chunk {
 		t := maps.Clone(j.ticket)
 		t["id"] = j.ticketID
 		tickets[i] = t
 	}
+	return map[string]any{"tickets": tickets}
+}
+
+// sendBulk runs one update_many job.
+func (d *Destination) sendBulk(ctx context.Context, chunk []*job, results []connectors.Result) {
 	what := fmt.Sprintf("update_many of %d tickets", len(chunk))
 	set := func(err error) {
 		for _, j := range chunk {
 			results[j.idx].Err = err
 		}
 	}
-	r := request{method: http.MethodPut, path: updateManyPath, body: map[string]any{"tickets": tickets}, idempotent: true}
+	r := request{method: http.MethodPut, path: updateManyPath, body: bulkBody(chunk), idempotent: true}
 	resp, data, err := d.do(ctx, r)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		set(d.failure(what, r, resp, data, err))

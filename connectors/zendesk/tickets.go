@@ -22,6 +22,30 @@ type ticketAnswer struct {
 	} `json:"ticket"`
 }
 
+// createRequest is the request that creates j's ticket. Its
+// Idempotency-Key (the mapping's, or the delivery key) makes it safe to
+// send again after a lost answer.
+func createRequest(j *job) request {
+	key := j.idempotencyKey
+	if key == "" {
+		key = j.it.DeliveryKey
+	}
+	return request{method: http.MethodPost, path: "/tickets.json", body: map[string]any{"ticket": j.ticket},
+		header: http.Header{"Idempotency-Key": {key}}, idempotent: true}
+}
+
+// updateRequest is the request that updates j's ticket. A comment carries
+// the delivery key in a marker line, and an update that adds one is sent
+// once; one that only sets fields may be sent again.
+func updateRequest(j *job) request {
+	ticket := maps.Clone(j.ticket)
+	if j.comment {
+		markComment(ticket, j.it.DeliveryKey)
+	}
+	path := ticketPrefix + strconv.FormatInt(j.ticketID, 10) + ".json"
+	return request{method: http.MethodPut, path: path, body: map[string]any{"ticket": ticket}, ticket: j.ticketID, idempotent: !j.comment}
+}
+
 // create creates one ticket. The Idempotency-Key makes the request safe to
 // repeat, so the client may re-send it after a lost answer; a response whose
 // earlier attempt is in doubt is first looked for by its external_id.
@@ -36,13 +60,8 @@ func (d *Destination) create(ctx context.Context, j *job) connectors.Result {
 			return connectors.Result{Ref: "ticket:" + strconv.FormatInt(id, 10)}
 		}
 	}
-	key := j.idempotencyKey
-	if key == "" {
-		key = j.it.DeliveryKey
-	}
-	// The key makes the create safe to send again after a lost answer.
-	r := request{method: http.MethodPost, path: "/tickets.json", body: map[string]any{"ticket": j.ticket},
-		header: http.Header{"Idempotency-Key": {key}}, idempotent: true}
+	r := createRequest(j)
+	key := r.header.Get("Idempotency-Key")
 	resp, data, err := d.do(ctx, r)
 	if err != nil {
 		return connectors.Result{Err: d.failure(what, r, resp, data, err)}
@@ -94,7 +113,6 @@ func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 		return connectors.Result{Err: connectors.RetryAfter(wait, fmt.Errorf("%s: %w", what, &heldError{ticket: j.ticketID, wait: wait}))}
 	}
 	key := j.it.DeliveryKey
-	ticket := maps.Clone(j.ticket)
 	if j.comment {
 		if j.it.Uncertain || d.commentUnknown(key) {
 			if wait := d.unknownSince(key).Add(d.cfg.ReconcileAfter).Sub(d.now()); wait > 0 {
@@ -110,15 +128,9 @@ func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 				return connectors.Result{Ref: fmt.Sprintf("ticket:%d comment:%d", j.ticketID, id)}
 			}
 		}
-		markComment(ticket, key)
-	}
-	path := ticketPrefix + strconv.FormatInt(j.ticketID, 10) + ".json"
-	if j.comment {
 		d.rememberComment(key, d.now())
 	}
-	// An update that adds a comment is sent once; one that sets fields may
-	// be sent again.
-	r := request{method: http.MethodPut, path: path, body: map[string]any{"ticket": ticket}, ticket: j.ticketID, idempotent: !j.comment}
+	r := updateRequest(j)
 	resp, data, err := d.do(ctx, r)
 	switch {
 	case err != nil:

@@ -169,49 +169,7 @@ type job struct {
 // update_many jobs; every response is settled on its own outcome.
 func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connectors.Result {
 	results := make([]connectors.Result, len(b.Items))
-	var creates []*job
-	var order []int64
-	byTicket := map[int64][]*job{}
-	for i, it := range b.Items {
-		a, err := parseAction(it.Request)
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		j := &job{idx: i, it: it, action: a}
-		if a.kind == createTicket {
-			creates = append(creates, j)
-			continue
-		}
-		if byTicket[a.ticketID] == nil {
-			order = append(order, a.ticketID)
-		}
-		byTicket[a.ticketID] = append(byTicket[a.ticketID], j)
-	}
-	// Tickets with a comment among their updates are updated one request at
-	// a time, in order; the others go in bulk.
-	var sequences, fieldsOnly [][]*job
-	for _, id := range order {
-		js := byTicket[id]
-		withComment := false
-		for _, j := range js {
-			withComment = withComment || j.comment
-		}
-		if withComment {
-			sequences = append(sequences, js)
-		} else {
-			fieldsOnly = append(fieldsOnly, js)
-		}
-	}
-	var bulk []*job
-	if len(fieldsOnly) < 2 {
-		// One ticket is cheaper with one PUT than with a job to poll.
-		sequences = append(sequences, fieldsOnly...)
-	} else {
-		for _, js := range fieldsOnly {
-			bulk = append(bulk, js...)
-		}
-	}
+	creates, sequences, bulk, byTicket := planJobs(b.Items, results)
 
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -247,6 +205,53 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 		}
 	}
 	return results
+}
+
+// planJobs parses the items' requests and groups them: tickets to create;
+// updates of tickets with a comment among them, to be sent one request at a
+// time in order; and field-only updates of several tickets, to go in bulk
+// (one ticket alone is cheaper with one PUT than with a job to poll). An
+// item whose request the destination cannot send gets its error in results.
+func planJobs(items []*connectors.Item, results []connectors.Result) (creates []*job, sequences [][]*job, bulk []*job, byTicket map[int64][]*job) {
+	var order []int64
+	byTicket = map[int64][]*job{}
+	for i, it := range items {
+		a, err := parseAction(it.Request)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		j := &job{idx: i, it: it, action: a}
+		if a.kind == createTicket {
+			creates = append(creates, j)
+			continue
+		}
+		if byTicket[a.ticketID] == nil {
+			order = append(order, a.ticketID)
+		}
+		byTicket[a.ticketID] = append(byTicket[a.ticketID], j)
+	}
+	var fieldsOnly [][]*job
+	for _, id := range order {
+		js := byTicket[id]
+		withComment := false
+		for _, j := range js {
+			withComment = withComment || j.comment
+		}
+		if withComment {
+			sequences = append(sequences, js)
+		} else {
+			fieldsOnly = append(fieldsOnly, js)
+		}
+	}
+	if len(fieldsOnly) < 2 {
+		sequences = append(sequences, fieldsOnly...)
+	} else {
+		for _, js := range fieldsOnly {
+			bulk = append(bulk, js...)
+		}
+	}
+	return creates, sequences, bulk, byTicket
 }
 
 // updateInOrder updates one ticket for each of its responses, oldest first.
