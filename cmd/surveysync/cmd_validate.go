@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
@@ -28,9 +27,11 @@ func newValidateCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Check surveysync.yaml, every connector's settings and every mapping file without
 connecting to anything. Every mistake is listed as file:line:col: message.
 
-With --sample FILE (a JSON object, such as one webhook body), every sync's mapping is
-also rendered against that response, and every field it refers to that the sample
-lacks is reported at the place the mapping refers to it.
+With --sample FILE (a JSON object such as one webhook body, or the first record of a
+JSON Lines, JSON array or CSV file), every sync's source turns it into a response as
+the daemon would, every sync's mapping renders it, and every field a mapping refers
+to that the sample lacks is reported at the place the mapping refers to it, as is a
+rendered request the destination would refuse to send.
 
 Secrets that cannot be resolved on this machine (an unset environment variable, a
 missing file) are warnings: validate still passes, run will fail until they exist.`,
@@ -51,7 +52,7 @@ type validateResult struct {
 	Syncs    []string `json:"syncs,omitempty"`
 }
 
-func runValidate(_ context.Context, o *ValidateOptions, g *GlobalOptions) error {
+func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) error {
 	path := g.ConfigFile()
 	cfg, errs := config.Load(path)
 	var plan *engine.Plan
@@ -65,7 +66,7 @@ func runValidate(_ context.Context, o *ValidateOptions, g *GlobalOptions) error 
 		}
 	}
 	if o.Sample != "" && plan != nil && len(errs.Errs()) == 0 {
-		serrs, err := checkSample(plan, o.Sample)
+		serrs, err := checkSample(ctx, plan, o.Sample)
 		if err != nil {
 			return usagef("--sample: %v", err)
 		}
@@ -114,31 +115,50 @@ func hasFatal(errs config.ErrorList) bool {
 	return false
 }
 
-// checkSample renders every sync's mapping against the sample response.
-func checkSample(plan *engine.Plan, path string) (config.ErrorList, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	fields, err := survey.DecodeObject(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
+// checkSample renders every sync's mapping against the sample response:
+// the file's first record (a JSON object, the first line of JSON Lines, the
+// first element of an array or the first CSV row), turned into a response
+// by the sync's source as the daemon would.
+func checkSample(ctx context.Context, plan *engine.Plan, path string) (config.ErrorList, error) {
 	var errs config.ErrorList
 	for _, sp := range plan.Syncs {
-		if sp.Mapping == nil {
+		if sp.Mapping == nil || sp.Source == nil {
 			continue
 		}
-		r := &survey.Response{Source: sp.Config.Source, Key: "sample", Payload: raw}
-		if src := sp.Source; src != nil {
-			if x, err := src.Extractor(); err == nil {
-				if er, err := x.Extract(src.Name, fields, raw, timeNow()); err == nil {
-					r = &er
-				}
-			}
+		rs, problems, err := readResponses(ctx, sp.Source, path, 1)
+		if err != nil {
+			return nil, err
 		}
+		if len(rs) == 0 {
+			msg := "the file holds no record"
+			if len(problems) > 0 {
+				msg = problems[0]
+			}
+			errs = append(errs, config.Errorf(config.Pos{File: path}, "sample for sync %s: source %s would not take it: %s", sp.Name, sp.Source.Name, msg))
+			continue
+		}
+		r := &rs[0]
 		in := &mapping.Input{Response: r, Sync: sp.Name, DeliveryKey: survey.DeliveryKey(sp.Name, r.Source, r.Key, 1), Version: 1, Now: timeNow()}
-		errs = append(errs, sp.Mapping.Check(in)...)
+		serrs := sp.Mapping.Check(in)
+		errs = append(errs, serrs...)
+		if serrs.Err() == nil {
+			errs = append(errs, checkSampleSend(sp, r)...)
+		}
 	}
 	return errs, nil
+}
+
+// checkSampleSend reports a rendered sample the sync's destination would
+// refuse to send (a HubSpot upsert without an id, a Zendesk update that
+// changes nothing…), at the mapping's request.
+func checkSampleSend(sp *engine.SyncPlan, r *survey.Response) config.ErrorList {
+	items := []engine.PreviewItem{engine.Preview(sp, r, timeNow())}
+	if _, ok := engine.PreviewWire(sp, items); !ok || items[0].Error == "" {
+		return nil
+	}
+	pos := config.Pos{File: sp.Mapping.File()}
+	if shape, ok := sp.Mapping.RequestShape(); ok {
+		pos = shape.Pos
+	}
+	return config.ErrorList{config.Errorf(pos, "destination %s would refuse the sample: %s", sp.Destination.Name, items[0].Error)}
 }

@@ -101,3 +101,62 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateSampleAsksTheDestination checks that validate --sample
+// reports, at the mapping's request, a rendered request the destination
+// would refuse to send (here a misspelt key HubSpot's upsert does not
+// know), and that a JSON Lines sample is read by its first record.
+func TestValidateSampleAsksTheDestination(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"surveysync.yaml": `sources:
+  hook:
+    type: webhook
+    path: /hooks/x
+    auth: {token: {header: X-Token, value: "${file:token}"}}
+    key: id
+destinations:
+  hs:
+    type: hubspot
+    token: "${file:token}"
+    endpoint: http://127.0.0.1:9
+syncs:
+  - {source: hook, mapping: contact.yaml, to: hs}
+`,
+		"token": "not-a-real-token",
+		"contact.yaml": `request:
+  method: POST
+  path: /crm/v3/objects/contacts/batch/upsert
+  body:
+    id: "{{ email }}"
+    idProperty: email
+    propertes: {last_csat: "{{ rating }}"}
+`,
+		"samples.jsonl": `{"id": "r1", "email": "ana@example.com", "rating": 4}
+{"id": "r2", "email": "bo@example.com", "rating": 5}
+`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, stderr, code := run(t, "validate", "--config", filepath.Join(dir, "surveysync.yaml"), "--sample", filepath.Join(dir, "samples.jsonl"))
+	if code != exitFailure {
+		t.Fatalf("validate exited %d, want 1:\n%s", code, stderr)
+	}
+	want := `contact.yaml:3:9: destination hs would refuse the sample: upsert input: unknown key "propertes"`
+	if !strings.Contains(stderr, want) {
+		t.Errorf("missing %q in:\n%s", want, stderr)
+	}
+
+	fixed := strings.Replace(files["contact.yaml"], "propertes", "properties", 1)
+	if err := os.WriteFile(filepath.Join(dir, "contact.yaml"), []byte(fixed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = run(t, "validate", "--config", filepath.Join(dir, "surveysync.yaml"), "--sample", filepath.Join(dir, "samples.jsonl"))
+	if code != exitOK {
+		t.Errorf("validate of the fixed mapping exited %d:\n%s", code, stderr)
+	}
+}
