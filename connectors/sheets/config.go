@@ -24,9 +24,13 @@ const (
 	DefaultBatchRows = 5000
 	// DefaultBatchBytes bounds one request's body, as Google recommends.
 	DefaultBatchBytes = 2 << 20
-	// DefaultCellLimit is Google's limit of cells per workbook, all tabs
+	// GoogleCellLimit is Google's limit of cells per workbook, all tabs
 	// together, empty grid cells included.
-	DefaultCellLimit = 10_000_000
+	GoogleCellLimit = 10_000_000
+	// DefaultCellLimit is where delivery pauses: 95 % of Google's limit,
+	// leaving room for the people and tools that edit the same spreadsheet
+	// between two of surveysync's reads of its size.
+	DefaultCellLimit = GoogleCellLimit / 20 * 19
 	// DefaultCellWarn is the share of the cell limit at which a warning is
 	// logged.
 	DefaultCellWarn = 0.9
@@ -79,7 +83,9 @@ type Config struct {
 	// AppendMissingHeaders adds mapped headers missing from the tab at the
 	// end of its header row, instead of pausing.
 	AppendMissingHeaders bool `yaml:"append_missing_headers"`
-	// CellLimit is the workbook's cell limit. Default 10,000,000.
+	// CellLimit is the workbook size, in cells, that an append may not
+	// exceed: the sync pauses before it would. Default 9,500,000 (95 % of
+	// Google's 10,000,000); at most 10,000,000.
 	CellLimit int64 `yaml:"cell_limit"`
 	// CellWarn is the share of CellLimit at which a warning is logged once.
 	// Default 0.9.
@@ -227,8 +233,8 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("long_text: %q is not truncate or dead_letter", c.LongText))
 	}
-	if c.CellLimit < 1 {
-		errs = append(errs, errors.New("cell_limit: must be positive"))
+	if c.CellLimit < 1 || c.CellLimit > GoogleCellLimit {
+		errs = append(errs, errors.New("cell_limit: must be positive and at most 10000000, Google's limit"))
 	}
 	if c.CellWarn <= 0 || c.CellWarn > 1 {
 		errs = append(errs, errors.New("cell_warn: must be a share above 0 and at most 1, such as 0.9"))

@@ -83,7 +83,7 @@ func TestConfigDefaults(t *testing.T) {
 	if diff := cmp.Diff(*want, got, cmp.AllowUnexported(config.Secret{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
-	if cfg.BatchBytes != 2<<20 || cfg.Timeout.Seconds() != 120 || cfg.CellLimit != 10_000_000 {
+	if cfg.BatchBytes != 2<<20 || cfg.Timeout.Seconds() != 120 || cfg.CellLimit != 9_500_000 {
 		t.Errorf("defaults: batch_bytes %d, timeout %s, cell_limit %d", cfg.BatchBytes, cfg.Timeout, cfg.CellLimit)
 	}
 }
@@ -148,7 +148,7 @@ timeout: 0s
 			"batch_bytes: must be at least 1KB",
 			"dates: \"iso\" is not serial or text",
 			"long_text: \"cut\" is not truncate or dead_letter",
-			"cell_limit: must be positive",
+			"cell_limit: must be positive and at most 10000000, Google's limit",
 			"cell_warn: must be a share above 0",
 			"timeout: must be positive",
 		}},
