@@ -67,6 +67,10 @@ type batchRun struct {
 	done []bool
 	// updates are redelivered items found in the tab, with their rows.
 	updates []found
+	// keys is the key column from row 2, when read in this batch and no
+	// append has been sent since (keysRead).
+	keys     []any
+	keysRead bool
 }
 
 // found is an item and the row that holds its key.
@@ -99,6 +103,14 @@ func (r *batchRun) run() {
 		return
 	}
 	r.st, r.lay = st, lay
+	if !st.gapsChecked && r.appends() {
+		col, err := d.checkGaps(r.ctx, st, lay.key)
+		if err != nil {
+			r.failRest(err)
+			return
+		}
+		r.keys, r.keysRead = col, true
+	}
 	if r.needsRead() {
 		if err := r.reconcile(); err != nil {
 			r.failRest(err)
@@ -108,6 +120,17 @@ func (r *batchRun) run() {
 	r.updateInPlace()
 	r.appendRest()
 	r.formatDates()
+}
+
+// appends reports whether the batch has rows that may be appended: first
+// deliveries not settled yet.
+func (r *batchRun) appends() bool {
+	for i, it := range r.b.Items {
+		if !r.done[i] && it.Version <= 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // needsRead reports whether the key column must be read before anything
@@ -180,9 +203,14 @@ func (r *batchRun) reconcile() error {
 // may still be applied is left ambiguous, to be checked again later.
 func (r *batchRun) settleFound(items []int, from int) error {
 	d := r.d
-	index, err := d.readKeys(r.ctx, r.st, r.lay.key, from)
-	if err != nil {
-		return err
+	var index map[string][]int
+	if r.keysRead {
+		index = indexKeys(r.keys[min(from-2, len(r.keys)):], from)
+	} else {
+		var err error
+		if index, err = d.readKeys(r.ctx, r.st, r.lay.key, from); err != nil {
+			return err
+		}
 	}
 	r.st.fence = false
 	now := d.now()
@@ -232,22 +260,23 @@ func (r *batchRun) settleFound(items []int, from int) error {
 // readKeys reads the key column from row from to its end: one read. It
 // returns the rows (1-based) holding each key.
 func (d *Destination) readKeys(ctx context.Context, st *tabState, keyCol, from int) (map[string][]int, error) {
-	rng := cellRange(st.title, keyCol, from, keyCol, 0)
-	vr, err := d.svc.Spreadsheets.Values.Get(d.id, rng).
-		MajorDimension("COLUMNS").ValueRenderOption("UNFORMATTED_VALUE").
-		Context(ctx).Do()
+	col, err := d.keyColumn(ctx, st, keyCol, from)
 	if err != nil {
-		return nil, d.classify(err, callRead, fmt.Sprintf("reading the key column of tab %q", st.title))
+		return nil, err
 	}
+	return indexKeys(col, from), nil
+}
+
+// indexKeys returns the rows (1-based) holding each key of a key column
+// read from row from.
+func indexKeys(col []any, from int) map[string][]int {
 	index := map[string][]int{}
-	if len(vr.Values) > 0 {
-		for i, v := range vr.Values[0] {
-			if k := cellText(v); k != "" {
-				index[k] = append(index[k], from+i)
-			}
+	for i, v := range col {
+		if k := cellText(v); k != "" {
+			index[k] = append(index[k], from+i)
 		}
 	}
-	return index, nil
+	return index
 }
 
 // ref names the cells of a row, as the delivery's reference.
@@ -358,6 +387,8 @@ func (r *batchRun) appendChunk(chunk []encoded) (stop bool) {
 	var resp *sheetsapi.AppendValuesResponse
 	var sentAt time.Time
 	var err error
+	// The key column read before is stale once an append is sent.
+	r.keysRead, r.keys = false, nil
 	for attempt := 0; ; attempt++ {
 		sentAt = d.now()
 		anchor := quoteTitle(st.title) + "!" + columnName(r.lay.first) + "1"
@@ -425,6 +456,15 @@ func (r *batchRun) appended(chunk []encoded, resp *sheetsapi.AppendValuesRespons
 		d.log.Error("append landed elsewhere than expected; check the tab", "tab", st.title, "updated_range", resp.Updates.UpdatedRange,
 			"want_column", columnName(r.lay.first), "rows", len(chunk))
 		st.lastEnd = g.endRow
+		st.gapsChecked = false
+	case st.lastEnd > 0 && g.startRow <= st.lastEnd:
+		// Google found the table ending above the rows written before:
+		// rows were deleted, or an empty row appeared. The rows are in the
+		// tab, once; the next batch checks the tab for empty rows first.
+		d.log.Warn("append landed above the last row written before: rows were deleted or a row was emptied; the tab is checked for empty rows before the next append", "tab", st.title,
+			"updated_range", resp.Updates.UpdatedRange, "previous_last_row", st.lastEnd)
+		st.lastEnd = 0
+		st.gapsChecked = false
 	default:
 		st.lastEnd = g.endRow
 	}

@@ -1,6 +1,7 @@
 package sheets_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,49 @@ func TestHeaderDeletedPausesThenResumes(t *testing.T) {
 		t.Errorf("still paused: %s", p)
 	}
 	checkRows(t, e.values("Responses"), append(first, second...))
+}
+
+// TestEmptyRowPausesThenResumes inserts an empty row in the middle of the
+// delivered rows. Google's table detection would append the next rows into
+// it, in the middle of the tab; instead the sync pauses naming the row, and
+// once the row is deleted the new rows land at the bottom, each once.
+func TestEmptyRowPausesThenResumes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emu.Options{})
+	dir := t.TempDir()
+	run := startEngine(t, dir, engineConfig(e, "batch_rows: 50\n"), testMapping, time.Second)
+	first, second := makeResponses("a", 100), makeResponses("b", 100)
+	writeResponses(t, dir, "first", first)
+	run.waitDelivered(100, time.Minute)
+
+	// The daemon restarts reading the tab afresh: a person inserts an
+	// empty row at row 50 (0-based index 49) while it is down.
+	run.stop()
+	must(t, e.srv.InsertRows(e.id, "Responses", 49, 1))
+	run = startEngine(t, dir, engineConfig(e, "batch_rows: 50\n"), testMapping, time.Second)
+	writeResponses(t, dir, "second", second)
+	waitFor(t, time.Minute, "the sync to pause", func() bool { return run.status().Paused != "" })
+	const reason = `row 50 of tab "Responses" is empty, above rows surveysync wrote (the last key is in row 102)`
+	if p := run.status().Paused; !strings.Contains(p, reason) {
+		t.Errorf("paused reason = %q, want it to contain %q", p, reason)
+	}
+	if got := len(readTable(e.values("Responses")).keyCounts("Response ID")); got != 100 {
+		t.Fatalf("%d keys in the tab while paused, want 100", got)
+	}
+
+	must(t, e.srv.DeleteRows(e.id, "Responses", 49, 1))
+	run.waitDelivered(200, time.Minute)
+	if p := run.status().Paused; p != "" {
+		t.Errorf("still paused: %s", p)
+	}
+	vals := e.values("Responses")
+	checkRows(t, vals, append(first, second...))
+	tail := readTable(vals).rows[100:]
+	for i, row := range tail {
+		if id := fmt.Sprint(row["Response ID"]); !strings.HasPrefix(id, "b") {
+			t.Fatalf("row %d holds %s; the second batch should fill rows 102-201", 102+i, id)
+		}
+	}
 }
 
 // TestTabRenamedMidSync renames the tab while batches are flowing.

@@ -8,8 +8,9 @@ import (
 
 // Probe tells whether a paused destination can take the sync's rows again:
 // the spreadsheet can be read, the tab is found (or would be created), its
-// header row matches the mapping, and the workbook has room for a row. It
-// changes nothing and costs two or three reads.
+// header row matches the mapping, no empty row sits above the rows written
+// (see checkGaps), and the workbook has room for a row. It changes nothing
+// and costs a few reads.
 func (d *Destination) Probe(ctx context.Context, sync string, m *mapping.Mapping) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -24,12 +25,17 @@ func (d *Destination) Probe(ctx context.Context, sync string, m *mapping.Mapping
 			return err
 		}
 	}
-	st, _, err := d.prepare(ctx, spec, d.options(spec), false)
+	st, lay, err := d.prepare(ctx, spec, d.options(spec), false)
 	if err != nil {
 		return err
 	}
 	if !st.known {
 		return nil
+	}
+	if !st.gapsChecked {
+		if _, err := d.checkGaps(ctx, st, lay.key); err != nil {
+			return err
+		}
 	}
 	return d.budget(st, 1)
 }

@@ -67,6 +67,10 @@ type tabState struct {
 	// is known (0: unknown). The next append lands right below it unless
 	// people edited the tab, so a reconcile can start reading near there.
 	lastEnd int
+	// gapsChecked is set once the tab has been found free of empty rows
+	// above its data (see checkGaps), until an append suggests otherwise
+	// or the tab is followed elsewhere.
+	gapsChecked bool
 	// fence is set after an append with an unknown outcome until the key
 	// column has been read: no append is sent before that read.
 	fence     bool
@@ -150,6 +154,7 @@ func (w *workbook) titles() string {
 func (st *tabState) follow(m sheetMeta) {
 	if st.known && st.id != m.id {
 		st.lastEnd = 0
+		st.gapsChecked = false
 		st.formatted = map[int]bool{}
 	}
 	st.known, st.id, st.title, st.rows, st.cols = true, m.id, m.title, m.rows, m.cols
