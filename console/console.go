@@ -98,6 +98,20 @@ func Check(cfg *config.Config) error {
 	return err
 }
 
+// CheckSettings is Check for validate, which runs on machines that may not
+// hold the secrets: a token whose reference cannot be resolved here is left
+// to the secret check, which warns about it; a missing token where one is
+// required, or a resolvable one that is too short, is still an error.
+func CheckSettings(cfg *config.Config) error {
+	if !cfg.ConsoleEnabled() || !cfg.Console.Token.IsSet() {
+		return Check(cfg)
+	}
+	if _, err := cfg.Console.Token.Resolve(); err != nil {
+		return nil
+	}
+	return Check(cfg)
+}
+
 // minTokenLen is the shortest token accepted.
 const minTokenLen = 16
 

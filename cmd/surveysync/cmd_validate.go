@@ -61,7 +61,7 @@ func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) erro
 		plan, cerrs = engine.Compile(cfg)
 		errs = append(errs, cerrs...)
 		errs = append(errs, engine.CheckSecrets(cfg)...)
-		if err := console.Check(cfg); err != nil {
+		if err := console.CheckSettings(cfg); err != nil {
 			errs = append(errs, &config.Error{Pos: cfg.At("console"), Msg: "console: " + err.Error()})
 		}
 	}

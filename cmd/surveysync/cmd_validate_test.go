@@ -160,3 +160,37 @@ syncs:
 		t.Errorf("validate of the fixed mapping exited %d:\n%s", code, stderr)
 	}
 }
+
+// TestValidateConsoleToken checks that a console token this machine cannot
+// resolve is a warning, like every other secret, while a non-loopback
+// listener without any token is an error.
+func TestValidateConsoleToken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("m.yaml", "request:\n  method: POST\n  path: /x\n  body: {a: \"{{ id }}\"}\n")
+	base := `listen: 0.0.0.0:8080
+sources:
+  hook: {type: webhook, path: /h, auth: {token: {header: X-T, value: "${file:t}"}}, key: id}
+destinations:
+  out: {type: http, endpoint: "http://127.0.0.1:9/"}
+syncs:
+  - {source: hook, mapping: m.yaml, to: out}
+`
+	write("t", "a-long-enough-webhook-token")
+	write("unresolved.yaml", base+"console: {token: \"${env:SURVEYSYNC_TEST_UNSET_CONSOLE_TOKEN}\"}\n")
+	write("missing.yaml", base)
+
+	_, stderr, code := run(t, "validate", "--config", filepath.Join(dir, "unresolved.yaml"))
+	if code != exitOK || !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "SURVEYSYNC_TEST_UNSET_CONSOLE_TOKEN") {
+		t.Errorf("unresolvable console token: exit %d, want 0 with a warning:\n%s", code, stderr)
+	}
+	_, stderr, code = run(t, "validate", "--config", filepath.Join(dir, "missing.yaml"))
+	if code != exitFailure || !strings.Contains(stderr, "console.token is required") {
+		t.Errorf("no console token on 0.0.0.0: exit %d, want 1 naming console.token:\n%s", code, stderr)
+	}
+}
