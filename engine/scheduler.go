@@ -145,6 +145,9 @@ func RunScoreJob(ctx context.Context, st store.Store, dest connectors.Destinatio
 	if err != nil {
 		return err
 	}
+	if err := rep.NoRatings(sp); err != nil {
+		return err
+	}
 	if dest != nil && (sp.Job.Sheet != "" || sp.Request != nil) {
 		if err := WriteScores(ctx, dest, sp, rep); err != nil {
 			return err

@@ -29,6 +29,19 @@ type ScoreReport struct {
 	NoRating int `json:"no_rating"`
 }
 
+// NoRatings reports, as an error, a computation in which responses were
+// read and kept by the filter but none had a rating: the job's field most
+// likely names a field the responses do not have. Writing that report would
+// replace a summary with an empty one.
+func (rep *ScoreReport) NoRatings(sp *ScorePlan) error {
+	kept := rep.Scanned - rep.Filtered
+	if kept == 0 || rep.NoRating < kept {
+		return nil
+	}
+	return fmt.Errorf("score job %s: none of the %d responses read has a value at field %s; check the job's field (nothing was written)",
+		sp.Name, kept, sp.Job.Field)
+}
+
 // ComputeScores computes a score job from the stored responses submitted
 // before asOf, never from a destination.
 //

@@ -129,3 +129,43 @@ func deref(p *float64) any {
 }
 
 type storeIncoming = store.Incoming
+
+// TestScoreJobWithAFieldNoResponseHasWritesNothing checks that a job whose
+// field matches no response (a typo: "scroe") fails instead of replacing
+// its summary with an empty one, and records no run.
+func TestScoreJobWithAFieldNoResponseHasWritesNothing(t *testing.T) {
+	t.Parallel()
+	plan, dir := scorePlan(t, `  - name: nps
+    schedule: "@daily"
+    timezone: Europe/Berlin
+    source: in
+    metric: nps
+    field: scroe
+    period: day
+`)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ledger.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	var in []storeIncoming
+	for i := range 5 {
+		in = append(in, storeIncoming{Response: survey.Response{Source: "in", Key: fmt.Sprint(i), SubmittedAt: at,
+			Payload: []byte(fmt.Sprintf(`{"id":"%d","score":9}`, i))}})
+	}
+	if _, err := st.Ingest(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	sp := plan.ScoreJob("nps")
+	slot := time.Date(2026, 11, 23, 0, 0, 0, 0, sp.Location)
+	err = engine.RunScoreJob(context.Background(), st, nil, sp, slot, time.Now)
+	want := "score job nps: none of the 5 responses read has a value at field scroe; check the job's field (nothing was written)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("RunScoreJob = %v, want %q", err, want)
+	}
+	last, err := st.LastScoreRun(context.Background(), "nps")
+	if err != nil || !last.ScheduledFor.IsZero() {
+		t.Errorf("a run was recorded (%+v, %v)", last, err)
+	}
+}

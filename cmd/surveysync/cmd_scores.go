@@ -137,7 +137,11 @@ func printScores(w io.Writer, sp *engine.ScorePlan, rep *engine.ScoreReport) {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d responses read, %d without a rating, %d filtered out\n\n", rep.Scanned, rep.NoRating, rep.Filtered)
+	fmt.Fprintf(w, "%d responses read, %d without a rating, %d filtered out\n", rep.Scanned, rep.NoRating, rep.Filtered)
+	if err := rep.NoRatings(sp); err != nil {
+		fmt.Fprintf(w, "warning: %v\n", err)
+	}
+	fmt.Fprintln(w)
 }
 
 func fmtNum(p *float64) string {
