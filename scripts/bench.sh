@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs surveysync's benchmark suites and prints one table of the figures that
-# matter, next to the goals in DESIGN.md ("Performance goals"). Run
+# matter, next to their goals (the README's Performance table). Run
 # `scripts/bench.sh --help` for the suites and settings.
 set -euo pipefail
 
@@ -107,7 +107,7 @@ for s in "${suites[@]}"; do
   }' "$log" >>"$rows_file"
 done
 
-# goal prints the goal of a benchmark's figure, from DESIGN.md.
+# goal prints the goal of a benchmark's figure (the README's Performance table).
 goal() {
   case "$1|$2" in
     "sheets: BenchmarkSheetsDelivery|rows/min")            echo ">= 100000" ;;
