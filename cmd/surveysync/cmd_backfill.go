@@ -162,7 +162,28 @@ func runBackfill(ctx context.Context, o *BackfillOptions, g *GlobalOptions, file
 		fmt.Fprintln(g.stderr, "backfill interrupted; run the same command again to continue (nothing is sent twice)")
 		return errReported
 	}
+	if runErr == nil && rep != nil && backfillNeedsAttention(rep) {
+		return errAttention
+	}
 	return runErr
+}
+
+// backfillNeedsAttention reports whether a finished backfill left responses
+// its mappings could not render (now dead letters) or deliveries still
+// pending (a paused destination, retries): exit 3, so that a script notices.
+func backfillNeedsAttention(r *engine.BackfillReport) bool {
+	if r.DryRun {
+		return false
+	}
+	if r.Pending > 0 {
+		return true
+	}
+	for _, s := range r.Syncs {
+		if s.Failing > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // confirm asks on the terminal; without one it refuses and says how to
@@ -251,13 +272,20 @@ func printBackfill(w io.Writer, r *engine.BackfillReport, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "%s of %s: %d records read, %d responses in the window, %d rejected by the source\n", verb, r.Source, r.Read, r.Responses, r.Rejected)
 	printReasons(w, r.RejectedReasons)
+	failing := "would be dead-lettered (the mapping cannot render them)"
+	if !r.DryRun {
+		failing = "dead-lettered (the mapping cannot render them; fix it and run replay --dead)"
+	}
 	for _, s := range r.Syncs {
-		fmt.Fprintf(w, "  %s: %d new, %d already delivered (%d sent again), %d already waiting, %d dead letters, %d filtered out, %d would fail\n",
-			s.Sync, s.New, s.AlreadyDelivered, s.Redelivered, s.AlreadyPlanned, s.Dead, s.Filtered, s.Failing)
+		fmt.Fprintf(w, "  %s: %d new, %d already delivered (%d sent again), %d already waiting, %d dead letters before, %d filtered out, %d %s\n",
+			s.Sync, s.New, s.AlreadyDelivered, s.Redelivered, s.AlreadyPlanned, s.Dead, s.Filtered, s.Failing, failing)
 		printReasons(w, s.FailingReasons)
 	}
 	if !r.DryRun {
 		fmt.Fprintf(w, "delivered %d while waiting, %d still pending, in %s\n", r.Delivered, r.Pending, r.Elapsed.Round(time.Millisecond))
+		if backfillNeedsAttention(r) {
+			fmt.Fprintln(w, "needs attention: see `surveysync status`; the exit status is 3")
+		}
 	}
 	return nil
 }

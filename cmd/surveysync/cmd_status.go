@@ -15,6 +15,9 @@ import (
 // StatusOptions are the flags of the status command.
 type StatusOptions struct {
 	JSON bool
+	// Check makes the exit status 3 when a sync has dead letters or is
+	// paused, for monitoring scripts.
+	Check bool
 }
 
 func newStatusCommand(g *GlobalOptions) *cobra.Command {
@@ -32,6 +35,7 @@ payloads rejected. It works while the daemon runs. No secret is ever shown.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.Check, "check", false, "exit 3 when a sync has dead letters or is paused (for cron and monitoring)")
 	return cmd
 }
 
@@ -52,10 +56,27 @@ func runStatus(ctx context.Context, o *StatusOptions, g *GlobalOptions) error {
 	if o.JSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	} else {
+		printStatus(g.stdout, s)
 	}
-	printStatus(g.stdout, s)
+	if o.Check && needsAttention(s) {
+		return errAttention
+	}
 	return nil
+}
+
+// needsAttention reports whether a sync has dead letters or is paused by
+// its destination.
+func needsAttention(s *engine.Status) bool {
+	for _, x := range s.Syncs {
+		if x.Dead > 0 || x.Paused != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func ago(t time.Time, now time.Time) string {

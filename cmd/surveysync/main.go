@@ -21,16 +21,20 @@ import (
 
 // Exit codes, documented in the help of every command.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK        = 0
+	exitFailure   = 1
+	exitUsage     = 2
+	exitAttention = 3
 )
 
 const exitCodesHelp = `
 Exit status:
   0  success
   1  failure: an invalid configuration or mapping, or an operation that failed
-  2  usage error: unknown command or flag, missing or bad argument`
+  2  usage error: unknown command or flag, missing or bad argument
+  3  done, but something needs attention: a backfill left dead letters or
+     deliveries still pending, or status --check found dead letters or a
+     paused sync`
 
 // GlobalOptions are the flags every command takes.
 type GlobalOptions struct {
@@ -56,6 +60,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // printed).
 var errReported = errors.New("reported")
 
+// errAttention ends a command that did its work but reported something that
+// needs attention (exit 3, nothing more printed).
+var errAttention = errors.New("needs attention")
+
 func main() {
 	os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -75,6 +83,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.Is(err, errReported):
 		return exitFailure
+	case errors.Is(err, errAttention):
+		return exitAttention
 	case errors.As(err, &ue) || isCobraUsage(err):
 		fmt.Fprintf(stderr, "surveysync: %s\nRun 'surveysync --help' for usage.\n", err)
 		return exitUsage
