@@ -32,14 +32,23 @@ type ResponseConfig struct {
 	// submitted (RFC 3339 text, "YYYY-MM-DD hh:mm:ss", or Unix seconds or
 	// milliseconds); empty means the time it was received.
 	SubmittedAt string `yaml:"submitted_at"`
-	// Timezone is the zone of SubmittedAt values written without one; default UTC.
+	// UpdatedAt is the expression that yields when the source last changed
+	// the response (same formats as SubmittedAt), for sources that send
+	// updated versions which may arrive out of order: a version older than
+	// the stored one is then kept out (see OnUpdate). A payload without the
+	// field counts as giving no time; empty means none is read.
+	UpdatedAt string `yaml:"updated_at"`
+	// Timezone is the zone of SubmittedAt and UpdatedAt values written
+	// without one; default UTC.
 	Timezone string `yaml:"timezone"`
 	// Accept keeps only payloads matching this filter (mapping filter
 	// syntax); others are acknowledged and dropped, such as Delighted's
 	// unsubscribe events.
 	Accept *config.Node `yaml:"accept"`
 	// OnUpdate is what happens when a stored response arrives again with
-	// other content: latest (default), redeliver or ignore.
+	// other content: latest (default), redeliver or ignore. With UpdatedAt,
+	// latest and redeliver apply only to content at least as new as the
+	// stored one.
 	OnUpdate string `yaml:"on_update"`
 }
 
@@ -59,9 +68,9 @@ func (c *ResponseConfig) UpdatePolicy() store.UpdatePolicy {
 
 // Extractor turns payloads into responses.
 type Extractor struct {
-	root, key, submitted *mapping.Expr
-	accept               *mapping.Filter
-	loc                  *time.Location
+	root, key, submitted, updated *mapping.Expr
+	accept                        *mapping.Filter
+	loc                           *time.Location
 }
 
 // ExprText turns a configured field reference into a template: a template
@@ -114,6 +123,7 @@ func (c *ResponseConfig) Extractor() (*Extractor, error) {
 	x.root = compile("root", c.Root)
 	x.key = compile("key", c.Key)
 	x.submitted = compile("submitted_at", c.SubmittedAt)
+	x.updated = compile("updated_at", c.UpdatedAt)
 	if c.Accept != nil {
 		f, err := mapping.CompileFilter(c.Accept)
 		if err != nil {
@@ -207,6 +217,22 @@ func (x *Extractor) Extract(source string, fields map[string]any, raw []byte, re
 			return survey.Response{}, fmt.Errorf("submitted_at: %w", err)
 		}
 		r.SubmittedAt = t
+	}
+	if x.updated != nil {
+		v, err := x.updated.Eval(in)
+		var re *mapping.RenderError
+		switch {
+		case errors.As(err, &re) && re.Path != "":
+			// The field is missing: this version gives no time.
+		case err != nil:
+			return survey.Response{}, fmt.Errorf("updated_at: %w", err)
+		case v != nil:
+			t, err := ParseTime(v, x.loc)
+			if err != nil {
+				return survey.Response{}, fmt.Errorf("updated_at: %w", err)
+			}
+			r.UpdatedAt = t
+		}
 	}
 	return r, nil
 }

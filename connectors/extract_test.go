@@ -308,6 +308,7 @@ func TestExtractFailures(t *testing.T) {
 		{"missing root", connectors.ResponseConfig{Root: "data", Key: "id"}, `{"id": 1}`, "root: "},
 		{"bad time", connectors.ResponseConfig{Key: "id", SubmittedAt: "at"}, `{"id": 1, "at": "soon"}`, `submitted_at: "soon" is not a time`},
 		{"missing time", connectors.ResponseConfig{Key: "id", SubmittedAt: "at"}, `{"id": 1}`, "submitted_at: "},
+		{"bad updated time", connectors.ResponseConfig{Key: "id", UpdatedAt: "updated_at"}, `{"id": 1, "updated_at": "later"}`, `updated_at: "later" is not a time`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,6 +325,30 @@ func TestExtractFailures(t *testing.T) {
 				t.Errorf("a broken payload was reported as not accepted: %v", err)
 			}
 		})
+	}
+}
+
+// TestExtractUpdatedAt reads the source's time of a version (Unix seconds,
+// as Delighted sends it) and leaves it zero when a version has none.
+func TestExtractUpdatedAt(t *testing.T) {
+	t.Parallel()
+	cfg := connectors.ResponseConfig{Root: "event_data", Key: "id", UpdatedAt: "updated_at"}
+	x, err := cfg.Extractor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := `{"event_type": "survey_response.updated", "event_data": {"id": "r1", "updated_at": 1795423267}}`
+	r, err := x.Extract("delighted", decode(t, with), []byte(with), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Unix(1795423267, 0).UTC(); !r.UpdatedAt.Equal(want) {
+		t.Errorf("UpdatedAt = %s, want %s", r.UpdatedAt, want)
+	}
+	without := `{"event_type": "survey_response.created", "event_data": {"id": "r1"}}`
+	r, err = x.Extract("delighted", decode(t, without), []byte(without), time.Now())
+	if err != nil || !r.UpdatedAt.IsZero() {
+		t.Errorf("without updated_at: UpdatedAt = %s, err %v; want the zero time and no error", r.UpdatedAt, err)
 	}
 }
 

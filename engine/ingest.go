@@ -201,7 +201,7 @@ func (s *sourceSink) commit(ctx context.Context, items []store.Incoming, state [
 			rep.Duplicates++
 		case store.Updated:
 			rep.Updated++
-		case store.Ignored:
+		case store.Ignored, store.Stale:
 			rep.Ignored++
 		}
 		rep.Planned += res.Planned

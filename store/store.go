@@ -178,6 +178,10 @@ const (
 	Updated
 	// Ignored is a changed response kept at its first content (UpdateIgnore).
 	Ignored
+	// Stale is a changed response older than the stored content by its
+	// source's time (Response.UpdatedAt): a version delivered out of order.
+	// The stored content is kept.
+	Stale
 )
 
 // String names the outcome.
@@ -191,6 +195,8 @@ func (o IngestOutcome) String() string {
 		return "updated"
 	case Ignored:
 		return "ignored"
+	case Stale:
+		return "stale"
 	}
 	return "unknown"
 }

@@ -25,6 +25,12 @@ type Response struct {
 	// SubmittedAt is when the respondent answered, as the source reports it.
 	// It is the zero time when the source does not say.
 	SubmittedAt time.Time
+	// UpdatedAt is when the source last changed the response, as it
+	// reports; the zero time when it does not say. When a response arrives
+	// again with other content, ingest keeps the content with the newest
+	// UpdatedAt, so versions delivered out of order cannot replace a newer
+	// one with an older one.
+	UpdatedAt time.Time
 	// Payload is the response as a JSON object, byte for byte as stored.
 	Payload json.RawMessage
 }

@@ -5,19 +5,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/surveysync/surveysync/store"
 )
 
 const (
-	sqlInsertResponse = `INSERT INTO responses (source, key, hash, version, submitted_at, received_at, updated_at, payload)
-VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, ?6)
+	sqlInsertResponse = `INSERT INTO responses (source, key, hash, version, submitted_at, received_at, updated_at, payload, source_updated_at)
+VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, ?6, ?7)
 ON CONFLICT (source, key) DO NOTHING`
 
-	sqlFindResponse = `SELECT id, hash, version FROM responses WHERE source = ?1 AND key = ?2`
+	sqlFindResponse = `SELECT id, hash, version, source_updated_at FROM responses WHERE source = ?1 AND key = ?2`
 
 	sqlUpdateResponse = `UPDATE responses
-SET hash = ?2, version = version + 1, submitted_at = ?3, updated_at = ?4, payload = ?5
+SET hash = ?2, version = version + 1, submitted_at = ?3, updated_at = ?4, payload = ?5, source_updated_at = ?6
 WHERE id = ?1`
 
 	sqlInsertDelivery = `INSERT INTO deliveries (sync, response_id, state, next_at, planned_at, redeliver_tag)
@@ -227,7 +228,7 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 		}
 	}
 
-	inserted, err := w.exec(sqlInsertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload)
+	inserted, err := w.exec(sqlInsertResponse, r.Source, r.Key, hash, toMicros(r.SubmittedAt), in.at, payload, sourceTime(r.UpdatedAt))
 	if err != nil {
 		return store.IngestResult{}, fmt.Errorf("inserting response: %w", err)
 	}
@@ -252,32 +253,44 @@ func (in *ingester) one(inc *store.Incoming, hash string) (store.IngestResult, e
 		return store.IngestResult{}, err
 	}
 
-	var id int64
+	var id, storedTime int64
 	var storedHash string
 	res := store.IngestResult{Outcome: store.Duplicate}
-	if err := w.queryRow(sqlFindResponse, []any{r.Source, r.Key}, &id, &storedHash, &res.Version); err != nil {
+	if err := w.queryRow(sqlFindResponse, []any{r.Source, r.Key}, &id, &storedHash, &res.Version, &storedTime); err != nil {
 		return res, fmt.Errorf("reading stored response: %w", err)
 	}
 	policy := inc.Policy
 	if policy == "" {
 		policy = store.UpdateLatest
 	}
-	if storedHash != hash {
-		if policy == store.UpdateIgnore {
-			res.Outcome = store.Ignored
-		} else {
-			res.Outcome = store.Updated
-			if _, err := w.exec(sqlUpdateResponse, id, hash, toMicros(r.SubmittedAt), in.at, payload); err != nil {
-				return res, fmt.Errorf("updating response: %w", err)
-			}
-			res.Version++
+	incomingTime := sourceTime(r.UpdatedAt)
+	switch {
+	case storedHash == hash:
+	case policy == store.UpdateIgnore:
+		res.Outcome = store.Ignored
+	case incomingTime != 0 && storedTime != 0 && incomingTime < storedTime:
+		// An older version arriving after a newer one: keep the newer.
+		res.Outcome = store.Stale
+	default:
+		res.Outcome = store.Updated
+		if _, err := w.exec(sqlUpdateResponse, id, hash, toMicros(r.SubmittedAt), in.at, payload, max(incomingTime, storedTime)); err != nil {
+			return res, fmt.Errorf("updating response: %w", err)
 		}
+		res.Version++
 	}
 	if len(inc.Syncs) == 0 {
 		return res, nil
 	}
 	res.Planned, err = in.replan(id, inc, res.Outcome == store.Updated && policy == store.UpdateRedeliver)
 	return res, err
+}
+
+// sourceTime is a source's updated time as stored: microseconds, 0 for none.
+func sourceTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return toMicros(t)
 }
 
 // insertPlanned inserts the deliveries planned for new responses.

@@ -17,6 +17,7 @@ var ingestTests = []test{
 	{"DuplicateWithinBatch", testIngestDuplicateWithinBatch},
 	{"UpdateLatest", testIngestUpdateLatest},
 	{"UpdateIgnore", testIngestUpdateIgnore},
+	{"UpdateOutOfOrder", testIngestUpdateOutOfOrder},
 	{"UpdateRedeliver", testIngestUpdateRedeliver},
 	{"UpdateRedeliverInFlight", testIngestUpdateRedeliverInFlight},
 	{"NewSyncForStoredResponse", testIngestNewSync},
@@ -360,5 +361,45 @@ func testIngestValidation(t *testing.T, h *harness) {
 				t.Error("Ingest succeeded, want an error")
 			}
 		})
+	}
+}
+
+// testIngestUpdateOutOfOrder sends versions of a response whose source
+// gives their times (Response.UpdatedAt) out of order: an older version
+// arriving after a newer one is Stale and changes nothing; a newer one
+// updates; a version without a time updates as the latest arrival, and an
+// older one after it is still recognised as older than the newest time seen.
+func testIngestUpdateOutOfOrder(t *testing.T, h *harness) {
+	version := func(note string, minutes int) survey.Response {
+		r := response("delighted", "a", note, Epoch)
+		if minutes >= 0 {
+			r.UpdatedAt = Epoch.Add(time.Duration(minutes) * time.Minute)
+		}
+		return r
+	}
+	steps := []struct {
+		r    survey.Response
+		want store.IngestResult
+		note string
+	}{
+		{version("created", 0), store.IngestResult{Outcome: store.Inserted, Version: 1, Planned: 1}, "created"},
+		{version("updated", 10), store.IngestResult{Outcome: store.Updated, Version: 2}, "updated"},
+		{version("created", 0), store.IngestResult{Outcome: store.Stale, Version: 2}, "updated"},
+		{version("updated again", 20), store.IngestResult{Outcome: store.Updated, Version: 3}, "updated again"},
+		{version("no time", -1), store.IngestResult{Outcome: store.Updated, Version: 4}, "no time"},
+		{version("updated", 10), store.IngestResult{Outcome: store.Stale, Version: 4}, "no time"},
+	}
+	for i, s := range steps {
+		got := h.ingest(incoming(s.r, "sheet"))
+		if diff := cmp.Diff([]store.IngestResult{s.want}, got); diff != "" {
+			t.Errorf("step %d: results (-want +got):\n%s", i, diff)
+		}
+		if want := response("delighted", "a", s.note, Epoch); h.lookup("delighted", "a").Hash != want.Hash() {
+			t.Errorf("step %d: the stored content is not %q", i, s.note)
+		}
+	}
+	ds := h.claim("sheet", h.lease("sheet", "w1"), 10)
+	if len(ds) != 1 || note(t, ds[0]) != "no time" {
+		t.Errorf("claimed %v, want a with the content of the latest accepted version", keysOf(ds))
 	}
 }
