@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/store"
@@ -207,7 +208,7 @@ func (d *dispatcher) probe(ctx context.Context, dr *destRuntime) bool {
 	for _, sp := range dr.plan.Syncs {
 		if err := pr.Probe(ctx, sp.Name, sp.Mapping); err != nil {
 			dr.probeAt = d.rt.now().Add(cfg.PauseProbe)
-			if msg := err.Error(); msg != dr.paused {
+			if msg := ledgerText(err); msg != dr.paused {
 				d.pause(ctx, dr, msg)
 			}
 			return false
@@ -216,6 +217,13 @@ func (d *dispatcher) probe(ctx context.Context, dr *destRuntime) bool {
 	d.unpause(ctx, dr)
 	return true
 }
+
+// ledgerText is an error's text as it is kept in the ledger, with every
+// secret this process resolved masked. The ledger is read by other
+// processes (status, replay, a later daemon) that may not have resolved
+// the secrets, so cannot mask them; and a destination may echo the
+// credential it refused in its answer, which becomes the error's text.
+func ledgerText(err error) string { return config.Redact(err.Error()) }
 
 func (d *dispatcher) pause(ctx context.Context, dr *destRuntime, reason string) {
 	cfg := d.rt.plan.Config.Dispatch
@@ -276,7 +284,7 @@ func (d *dispatcher) batch(ctx, hard context.Context, dr *destRuntime, sp *SyncP
 			PreviousAttemptAt: c.PreviousAttemptAt,
 		}
 		if err := render(sp, it, now); err != nil {
-			outcomes = append(outcomes, store.Outcome{ID: c.ID, State: store.Dead, Class: string(connectors.ClassRender), Error: err.Error(), At: now})
+			outcomes = append(outcomes, store.Outcome{ID: c.ID, State: store.Dead, Class: string(connectors.ClassRender), Error: ledgerText(err), At: now})
 			d.rt.metrics.delivery(sp.Name, "dead")
 			continue
 		}
@@ -398,7 +406,7 @@ func (d *dispatcher) outcome(dr *destRuntime, sp *SyncPlan, it *connectors.Item,
 		o.Uncertain = true
 	}
 	o.Class = string(class)
-	o.Error = r.Err.Error()
+	o.Error = ledgerText(r.Err)
 	switch class {
 	case connectors.ClassPermanent, connectors.ClassRender:
 		o.State = store.Dead
@@ -409,7 +417,7 @@ func (d *dispatcher) outcome(dr *destRuntime, sp *SyncPlan, it *connectors.Item,
 		o.Release = true
 		o.Uncertain = it.Uncertain
 		o.NextAt = now.Add(cfg.PauseProbe)
-		d.pause(context.Background(), dr, r.Err.Error())
+		d.pause(context.Background(), dr, ledgerText(r.Err))
 		d.rt.metrics.delivery(sp.Name, "paused")
 		return o
 	case connectors.ClassAmbiguous:

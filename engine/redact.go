@@ -7,8 +7,9 @@ import (
 	"github.com/surveysync/surveysync/config"
 )
 
-// redactingHandler masks every known secret value in log messages and
-// attributes before they reach the underlying handler.
+// redactingHandler masks every known secret value in log messages,
+// attribute values, attribute keys and group names before they reach the
+// underlying handler.
 type redactingHandler struct {
 	h slog.Handler
 }
@@ -39,10 +40,14 @@ func (r *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (r *redactingHandler) WithGroup(name string) slog.Handler {
-	return &redactingHandler{h: r.h.WithGroup(name)}
+	return &redactingHandler{h: r.h.WithGroup(config.Redact(name))}
 }
 
+// redactAttr masks secrets in a's key and value. Strings, errors and any
+// other value printed through fmt become redacted strings; groups are
+// redacted member by member; numbers, booleans and times are kept.
 func redactAttr(a slog.Attr) slog.Attr {
+	a.Key = config.Redact(a.Key)
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
