@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,7 +18,13 @@ import (
 // RunOptions are the flags of the run command.
 type RunOptions struct {
 	LogFormat string
+	// AllowRoot lets the daemon run as root (also SURVEYSYNC_ALLOW_ROOT=1).
+	AllowRoot bool
 }
+
+// allowRootEnv is the environment variable that lets the daemon run as
+// root, for containers whose root is already confined.
+const allowRootEnv = "SURVEYSYNC_ALLOW_ROOT"
 
 func newRunCommand(g *GlobalOptions) *cobra.Command {
 	o := &RunOptions{}
@@ -37,7 +44,20 @@ configuration with errors is logged and the old one keeps running.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.LogFormat, "log-format", "", "log format: json (default for run) or text")
+	cmd.Flags().BoolVar(&o.AllowRoot, "allow-root", false, "run even as root (also "+allowRootEnv+"=1), for containers whose root is confined")
 	return cmd
+}
+
+// refuseRoot refuses to run the daemon as root without an explicit
+// override: the ledger would belong to root, and a flaw reached through a
+// webhook would have every privilege.
+func refuseRoot(o *RunOptions) error {
+	if os.Geteuid() != 0 || o.AllowRoot || os.Getenv(allowRootEnv) == "1" {
+		return nil
+	}
+	return errors.New("refusing to run as root: the ledger and every file the daemon writes would belong to root, and a flaw reached through a webhook would have every privilege. " +
+		"Run it as an unprivileged user that owns only its data directory (for example useradd --system surveysync), " +
+		"or pass --allow-root (or set " + allowRootEnv + "=1) where root is already confined, as in a container; nothing was started")
 }
 
 func daemonLogger(g *GlobalOptions, o *RunOptions, cfg *config.Config) *slog.Logger {
@@ -62,6 +82,9 @@ func daemonLogger(g *GlobalOptions, o *RunOptions, cfg *config.Config) *slog.Log
 }
 
 func runRun(ctx context.Context, o *RunOptions, g *GlobalOptions) error {
+	if err := refuseRoot(o); err != nil {
+		return err
+	}
 	plan, err := loadPlan(g)
 	if err != nil {
 		return err
@@ -71,7 +94,7 @@ func runRun(ctx context.Context, o *RunOptions, g *GlobalOptions) error {
 	}
 	log := daemonLogger(g, o, plan.Config)
 	if os.Geteuid() == 0 {
-		log.Warn("running as root; run the daemon as an unprivileged user that owns only its data directory")
+		log.Warn("running as root, as allowed by --allow-root or " + allowRootEnv + "; prefer an unprivileged user that owns only its data directory")
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
