@@ -154,8 +154,14 @@ func (c *Config) checkScoreJob(j *ScoreJob) ErrorList {
 		spec := strings.TrimSpace(j.Schedule)
 		if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
 			errs = append(errs, Errorf(at("schedule"), "schedule %q: a TZ= or CRON_TZ= prefix is not allowed; set the zone with the timezone key instead", j.Schedule))
-		} else if _, err := CronParser.Parse(spec); err != nil {
+		} else if sched, err := CronParser.Parse(spec); err != nil {
 			errs = append(errs, Errorf(at("schedule"), "schedule %q: %v (write five fields such as \"0 6 * * MON\" or a descriptor such as @hourly)", j.Schedule, err))
+		} else if loc, err := time.LoadLocation(j.Timezone); err == nil {
+			if w := dstWarning(sched, loc, time.Now()); w != "" {
+				e := Errorf(at("schedule"), "schedule %q: %s", j.Schedule, w)
+				e.Warning = true
+				errs = append(errs, e)
+			}
 		}
 	}
 	if j.Timezone != "" {
