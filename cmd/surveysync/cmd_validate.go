@@ -145,7 +145,49 @@ func checkSample(ctx context.Context, plan *engine.Plan, path string) (config.Er
 			errs = append(errs, checkSampleSend(sp, r)...)
 		}
 	}
+	for _, sp := range plan.Scores {
+		errs = append(errs, checkSampleScore(ctx, sp, path)...)
+	}
 	return errs, nil
+}
+
+// checkSampleScore warns when the sample, read as the score job's source
+// reads it, lacks the job's rating field or one of its segments: the job
+// would count such responses as without a rating, or put them in an empty
+// segment. Warnings, because the sample may be another kind of event.
+func checkSampleScore(ctx context.Context, sp *engine.ScorePlan, path string) config.ErrorList {
+	if sp.Source == nil || sp.Field == nil || sp.Job == nil {
+		return nil
+	}
+	rs, _, err := readResponses(ctx, sp.Source, path, 1)
+	if err != nil || len(rs) == 0 {
+		return nil
+	}
+	in := &mapping.Input{Response: &rs[0], Now: timeNow()}
+	if sp.Filter != nil {
+		if ok, err := sp.Filter.Match(in); err != nil || !ok {
+			return nil
+		}
+	}
+	var out config.ErrorList
+	warn := func(key, msg string) {
+		pos := sp.Job.Pos
+		if n := sp.Job.Node.Get(key); n != nil {
+			pos = n.Pos
+		}
+		e := config.Errorf(pos, "score job %s: %s", sp.Name, msg)
+		e.Warning = true
+		out = append(out, e)
+	}
+	if v, err := sp.Field.Eval(in); err != nil || v == nil {
+		warn("field", fmt.Sprintf("the sample has no rating at %s; the job would count it as without a rating", sp.Job.Field))
+	}
+	for i, seg := range sp.Segments {
+		if v, err := seg.Eval(in); (err != nil || v == nil) && i < len(sp.GroupBy) {
+			warn("group_by", fmt.Sprintf("the sample has no %s; it would be scored in an empty %s segment", sp.GroupBy[i], sp.GroupBy[i]))
+		}
+	}
+	return out
 }
 
 // checkSampleSend reports a rendered sample the sync's destination would

@@ -194,3 +194,34 @@ syncs:
 		t.Errorf("no console token on 0.0.0.0: exit %d, want 1 naming console.token:\n%s", code, stderr)
 	}
 }
+
+// TestValidateSampleChecksScoreJobs checks that validate --sample warns,
+// at the job's field, when the sample has no value where a score job reads
+// its rating (a misspelt field would otherwise only show as empty scores).
+func TestValidateSampleChecksScoreJobs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := "../../examples/quickstart"
+	for _, name := range []string{"surveysync.yaml", "mappings/responses-sheet.yaml", "samples/responses.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "surveysync.yaml" {
+			b = []byte(strings.Replace(string(b), "field: nps", "field: npz", 1))
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, stderr, code := run(t, "validate", "--config", filepath.Join(dir, "surveysync.yaml"), "--sample", filepath.Join(dir, "samples/responses.jsonl"))
+	if code != exitOK {
+		t.Fatalf("validate exited %d, want 0 (a warning):\n%s", code, stderr)
+	}
+	if want := "score job nps-monthly: the sample has no rating at npz"; !strings.Contains(stderr, want) {
+		t.Errorf("missing %q in:\n%s", want, stderr)
+	}
+}
