@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -42,6 +43,10 @@ type Options struct {
 	Parts Parts
 	// Console, when set, builds the handler mounted at /console/.
 	Console func(e *Engine) http.Handler
+	// ReadHeaderTimeout and ReadTimeout bound how long a client may take to
+	// send a request's header and its whole request, so that slow senders
+	// cannot hold connections open; defaults 10s and 30s.
+	ReadHeaderTimeout, ReadTimeout time.Duration
 }
 
 // Parts selects the parts of the engine that run.
@@ -179,8 +184,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		srv = &http.Server{
 			Handler:           e,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
+			ReadHeaderTimeout: cmp.Or(e.opts.ReadHeaderTimeout, 10*time.Second),
+			ReadTimeout:       cmp.Or(e.opts.ReadTimeout, 30*time.Second),
 			WriteTimeout:      60 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
