@@ -249,6 +249,37 @@ func TestPausedDestinationKeepsItsBacklogAndResumes(t *testing.T) {
 	eventually(t, "everything delivered after the fix", func() bool { s := b.status(t); return s.Delivered == 3 && s.Paused == "" })
 }
 
+// TestPausedDestinationIsProbedAtItsPace checks that a paused destination
+// without a probe of its own is tried with one real batch per pause_probe
+// (50 ms here), not hammered, and not forgotten either.
+func TestPausedDestinationIsProbedAtItsPace(t *testing.T) {
+	b := setup(t, "")
+	var mu sync.Mutex
+	calls := 0
+	b.dest.setDeliver(func(_ context.Context, it *connectors.Item) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return connectors.Pausedf("403: the service account lost access to the spreadsheet")
+	})
+	b.ingest(t, `{"id":"a"}`)
+	eventually(t, "the pause to show", func() bool { return b.status(t).Paused != "" })
+	mu.Lock()
+	before := calls
+	mu.Unlock()
+	const window = 600 * time.Millisecond
+	time.Sleep(window)
+	mu.Lock()
+	tried := calls - before
+	mu.Unlock()
+	if max := int(window/(50*time.Millisecond)) + 2; tried > max || tried < 2 {
+		t.Errorf("%d attempts in %s while paused with pause_probe 50ms; want between 2 and %d", tried, window, max)
+	}
+	if s := b.status(t); s.Pending != 1 || s.Dead != 0 {
+		t.Errorf("while paused: %+v; want the response pending, not dead", s)
+	}
+}
+
 func TestUpdatePolicies(t *testing.T) {
 	t.Run("latest", func(t *testing.T) {
 		b := setup(t, "")
