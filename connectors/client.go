@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +24,16 @@ import (
 type Clients struct {
 	logger  *slog.Logger
 	metrics *Metrics
-	base    http.RoundTripper
+	// resolver, when set, resolves names for the clients built afterwards.
+	resolver *net.Resolver
+	// proxy, when set, replaces the environment's proxy choice; for tests.
+	proxy func(*http.Request) (*url.URL, error)
 
 	mu      sync.Mutex
 	buckets map[string]*Bucket
+	// transports share connection pools, one per dial policy, so that a
+	// connection made under one policy is never reused under another.
+	transports map[string]*http.Transport
 }
 
 // NewClients returns a client builder. metrics may be nil.
@@ -34,10 +41,44 @@ func NewClients(logger *slog.Logger, metrics *Metrics) *Clients {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	return &Clients{logger: logger, metrics: metrics, buckets: map[string]*Bucket{}, transports: map[string]*http.Transport{}}
+}
+
+// SetResolver makes the clients built afterwards resolve names with r
+// instead of the system's resolver: for tests, which resolve names without
+// a network, and for deployments that must ask a particular DNS server.
+// The addresses r returns are checked like any others before a connection
+// is made. Call it before the connectors are built.
+func (c *Clients) SetResolver(r *net.Resolver) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resolver = r
+	clear(c.transports)
+}
+
+// transport returns the shared transport of a dial policy, building it on
+// first use. Its dialer refuses internal addresses the policy does not
+// allow (see DialRefusedError).
+func (c *Clients) transport(p dialPolicy) http.RoundTripper {
+	key := p.key()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tr, ok := c.transports[key]; ok {
+		return tr
+	}
+	g := newDialGuard(p, c.resolver)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16
 	tr.ResponseHeaderTimeout = 0
-	return &Clients{logger: logger, metrics: metrics, base: tr, buckets: map[string]*Bucket{}}
+	tr.DialContext = g.dialContext
+	if c.proxy != nil {
+		tr.Proxy = c.proxy
+	}
+	if tr.Proxy != nil {
+		tr.Proxy = g.proxy(tr.Proxy)
+	}
+	c.transports[key] = tr
+	return tr
 }
 
 // Bucket returns the bucket named key, creating it with n requests per
@@ -100,11 +141,23 @@ type ClientOptions struct {
 	// attempt, for the cases where that is safe; default 3. The engine's
 	// own durable retries cover everything else.
 	RetryMax int
+	// AllowHosts are the hosts the configuration names (endpoints, token
+	// URLs; see URLHosts), with or without a port. The client may connect
+	// to an IP address written among them even when it is internal, and to
+	// loopback when one of them is localhost. A name allows nothing: the
+	// addresses it resolves to are checked like any other.
+	AllowHosts []string
+	// AllowPrivate lets the client connect to internal addresses reached
+	// through names (allow_private_network), for an on-premises API. Cloud
+	// metadata addresses stay refused.
+	AllowPrivate bool
 }
 
 // New returns an HTTP client: OAuth2 (when configured) over a retrying
 // transport that re-sends a request only when that cannot duplicate an
-// effect, over the quota bucket and metrics, over a shared connection pool.
+// effect, over the quota bucket and metrics, over a connection pool shared
+// by the clients with the same network allowances, whose dialer refuses
+// internal addresses that o does not allow (see DialRefusedError).
 func (c *Clients) New(o ClientOptions) *http.Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 60 * time.Second
@@ -115,7 +168,7 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 	if o.RetryMax < 0 {
 		o.RetryMax = 0
 	}
-	paced := &pacedTransport{base: c.base, opts: o, metrics: c.metrics}
+	paced := &pacedTransport{base: c.transport(newDialPolicy(o.AllowHosts, o.AllowPrivate)), opts: o, metrics: c.metrics}
 	rc := retryablehttp.NewClient()
 	// The attempt timeout lives in the paced transport, so that time spent
 	// waiting for the quota bucket never counts against it: a request held
@@ -180,10 +233,16 @@ func SafeRead(ctx context.Context) context.Context {
 // refused, DNS failure), and a server error or lost answer only for
 // requests marked idempotent. A non-idempotent write whose outcome is
 // unknown is returned to the connector, which reconciles before anything is
-// re-sent. It never retries once the context is done.
+// re-sent. It never retries once the context is done, nor a connection the
+// network-safety guard refused: that one was not sent either, but only a
+// change of configuration lets it through.
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	var refused *DialRefusedError
+	if errors.As(err, &refused) {
+		return false, nil
 	}
 	if err != nil {
 		if NotSent(err) {
@@ -201,9 +260,14 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 }
 
 // NotSent reports whether a transport error happened before the request
-// could reach the server: dialling failed, the name did not resolve, or TLS
-// did not come up. Such a request is safe to send again.
+// could reach the server: dialling failed or was refused by the
+// network-safety guard, the name did not resolve, or TLS did not come up.
+// Such a request is safe to send again.
 func NotSent(err error) bool {
+	var refused *DialRefusedError
+	if errors.As(err, &refused) {
+		return true
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true

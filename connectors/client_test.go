@@ -259,7 +259,7 @@ func TestResetAfterApplyIsSentOnce(t *testing.T) {
 		resetAfterRead(t, w, r)
 	}))
 	defer srv.Close()
-	c := NewClients(nil, nil).New(ClientOptions{Name: "t", RetryMax: 3})
+	c := NewClients(nil, nil).New(ClientOptions{Name: "t", AllowHosts: loopbackIP, RetryMax: 3})
 	defer c.CloseIdleConnections()
 	// Warm up so the POST goes over a reused connection, where Go's
 	// transport would itself re-send a replayable request.
@@ -297,7 +297,7 @@ func TestIdempotentRequestIsRetriedAfterReset(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	c := NewClients(nil, nil).New(ClientOptions{Name: "t"})
+	c := NewClients(nil, nil).New(ClientOptions{Name: "t", AllowHosts: loopbackIP})
 	defer c.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(Idempotent(context.Background()), http.MethodPost, srv.URL+"/upsert", strings.NewReader(`{"id":"a@b.c"}`))
 	if err != nil {
@@ -352,7 +352,7 @@ func TestServerErrorsAreRetriedOnlyWhenSafe(t *testing.T) {
 				mu.Lock()
 				clear(count)
 				mu.Unlock()
-				c := NewClients(nil, nil).New(ClientOptions{Name: "t", RetryMax: 2})
+				c := NewClients(nil, nil).New(ClientOptions{Name: "t", AllowHosts: loopbackIP, RetryMax: 2})
 				ctx := context.Background()
 				if tc.idem {
 					ctx = Idempotent(ctx)
@@ -438,8 +438,8 @@ func TestThrottlePausesTheWholeBucket(t *testing.T) {
 				bubbleNow.Store(&start)
 				clients := NewClients(nil, nil)
 				bucket := clients.Bucket("shared", 0, 0, 1)
-				a := clients.New(ClientOptions{Name: "a", Bucket: bucket, Timeout: 5 * time.Second})
-				b := clients.New(ClientOptions{Name: "b", Bucket: bucket, Timeout: 5 * time.Second})
+				a := clients.New(ClientOptions{Name: "a", AllowHosts: loopbackIP, Bucket: bucket, Timeout: 5 * time.Second})
+				b := clients.New(ClientOptions{Name: "b", AllowHosts: loopbackIP, Bucket: bucket, Timeout: 5 * time.Second})
 				var wg sync.WaitGroup
 				var aDone, bDone time.Duration
 				wg.Go(func() {
@@ -495,7 +495,7 @@ func TestThrottlesExhaustTheRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clients := NewClients(nil, nil)
 		bucket := clients.Bucket("shared", 0, 0, 1)
-		c := clients.New(ClientOptions{Name: "t", Bucket: bucket, RetryMax: 2})
+		c := clients.New(ClientOptions{Name: "t", AllowHosts: loopbackIP, Bucket: bucket, RetryMax: 2})
 		start := time.Now()
 		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
 		if err != nil {
@@ -531,7 +531,7 @@ func TestAttemptTimeoutExcludesQuotaWait(t *testing.T) {
 		clients := NewClients(nil, nil)
 		bucket := clients.Bucket("slow", 1, time.Minute, 1)
 		bucket.Throttled(90 * time.Second)
-		c := clients.New(ClientOptions{Name: "t", Bucket: bucket, Timeout: 5 * time.Second})
+		c := clients.New(ClientOptions{Name: "t", AllowHosts: loopbackIP, Bucket: bucket, Timeout: 5 * time.Second})
 		start := time.Now()
 		for i := range 2 {
 			resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
@@ -561,7 +561,7 @@ func TestAttemptTimeoutBoundsTheAnswer(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c := NewClients(nil, nil).New(ClientOptions{Name: "t", Timeout: 100 * time.Millisecond})
+	c := NewClients(nil, nil).New(ClientOptions{Name: "t", AllowHosts: loopbackIP, Timeout: 100 * time.Millisecond})
 	_, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Post = %v, want the attempt's deadline", err)
@@ -590,8 +590,9 @@ func TestHeadersTokensAndBucketChoice(t *testing.T) {
 	// The write bucket is paused: a request routed to it would wait.
 	writes.Throttled(time.Hour)
 	c := clients.New(ClientOptions{
-		Name:   "t",
-		Bucket: writes,
+		Name:       "t",
+		AllowHosts: loopbackIP,
+		Bucket:     writes,
 		BucketFor: func(r *http.Request) *Bucket {
 			if r.Method == http.MethodGet {
 				return reads
@@ -644,7 +645,7 @@ func TestMetricsCountAnswers(t *testing.T) {
 	m := NewMetrics(reg)
 	synctest.Test(t, func(t *testing.T) {
 		clients := NewClients(nil, m)
-		c := clients.New(ClientOptions{Name: "dest", Bucket: clients.Bucket("b", 0, 0, 1)})
+		c := clients.New(ClientOptions{Name: "dest", AllowHosts: loopbackIP, Bucket: clients.Bucket("b", 0, 0, 1)})
 		resp, err := c.Get(srv.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -709,7 +710,7 @@ func TestRedirectsAreReturned(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
 	}))
 	defer srv.Close()
-	c := NewClients(nil, nil).New(ClientOptions{Name: "t", Header: http.Header{"Authorization": {"Bearer tok"}}})
+	c := NewClients(nil, nil).New(ClientOptions{Name: "t", AllowHosts: loopbackIP, Header: http.Header{"Authorization": {"Bearer tok"}}})
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		req, _ := http.NewRequest(method, srv.URL, strings.NewReader("{}"))
 		resp, err := c.Do(req)

@@ -73,10 +73,17 @@ func Render(err error) error { return &classified{class: ClassRender, err: err} 
 // Classify returns err's class and, for ClassRetryAfter, the wait. An error
 // without a class is ambiguous, a context cancellation included (a request
 // cut off may have been sent), because treating an unknown failure as "not
-// applied" is how peers duplicate rows.
+// applied" is how peers duplicate rows. A connection refused by the
+// network-safety guard (a DialRefusedError) is paused however a connector
+// classified it: nothing was sent, and only a change of configuration lets
+// it through, so retrying would only repeat the refusal.
 func Classify(err error) (Class, time.Duration) {
 	if err == nil {
 		return "", 0
+	}
+	var refused *DialRefusedError
+	if errors.As(err, &refused) {
+		return ClassPaused, 0
 	}
 	var c *classified
 	if errors.As(err, &c) {

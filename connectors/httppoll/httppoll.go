@@ -70,6 +70,13 @@ type Config struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Backfill names the API's date filters, used by surveysync backfill.
 	Backfill Window `yaml:"backfill"`
+	// AllowPrivateNetwork lets the URL's name resolve to an internal
+	// address (loopback, a private network, link-local, carrier-grade NAT),
+	// for a survey tool on the operator's own network. Without it such a
+	// connection is refused when it is made. A URL written with an address,
+	// or with localhost, needs no such setting. Cloud metadata addresses
+	// stay refused.
+	AllowPrivateNetwork bool `yaml:"allow_private_network"`
 
 	connectors.ResponseConfig `yaml:",inline"`
 }
@@ -239,9 +246,13 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	client := deps.Clients.New(connectors.ClientOptions{
+		Name: name, Timeout: cfg.Timeout, Bucket: bucket, Header: h, RetryMax: 4,
+		AllowHosts: connectors.URLHosts(cfg.URL), AllowPrivate: cfg.AllowPrivateNetwork,
+	})
 	return &Source{
 		name: name, cfg: cfg, base: base,
-		client: deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Bucket: bucket, Header: h, RetryMax: 4}),
+		client: client,
 		x:      x,
 		items:  compilePath(cfg.Items), cursor: compilePath(cfg.Cursor.Field),
 		token: compilePath(cfg.Pagination.TokenField), link: compilePath(cfg.Pagination.LinkField),

@@ -45,6 +45,13 @@ type Config struct {
 	// Capture lists response-body fields (dotted paths) whose values are
 	// recorded as the delivery's reference, such as id.
 	Capture []string `yaml:"capture"`
+	// AllowPrivateNetwork lets the endpoint's name resolve to an internal
+	// address (loopback, a private network, link-local, carrier-grade NAT),
+	// for an API on the operator's own network. Without it such a
+	// connection is refused when it is made. An endpoint written as an
+	// address, or as localhost, needs no such setting. Cloud metadata
+	// addresses stay refused.
+	AllowPrivateNetwork bool `yaml:"allow_private_network"`
 }
 
 // RateLimit is a request budget.

@@ -74,7 +74,10 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		bucket = deps.Clients.Bucket("http:"+name, 0, 0, 1)
 	}
 	bucket.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
-	client := deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Bucket: bucket, Header: h})
+	client := deps.Clients.New(connectors.ClientOptions{
+		Name: name, Timeout: cfg.Timeout, Bucket: bucket, Header: h,
+		AllowHosts: connectors.URLHosts(cfg.Endpoint), AllowPrivate: cfg.AllowPrivateNetwork,
+	})
 	return &Destination{name: name, cfg: cfg, base: base, client: client, now: deps.Clock()}, nil
 }
 

@@ -73,6 +73,13 @@ type Config struct {
 	// note whose creation had an unknown outcome before a search that does
 	// not find it is trusted. Default 30s.
 	ReconcileAfter time.Duration `yaml:"reconcile_after"`
+	// AllowPrivateNetwork lets the endpoint's and token URL's names resolve
+	// to internal addresses (loopback, a private network, link-local,
+	// carrier-grade NAT), for a proxy on the operator's own network.
+	// Without it such a connection is refused when it is made. An endpoint
+	// written as an address, or as localhost, needs no such setting. Cloud
+	// metadata addresses stay refused.
+	AllowPrivateNetwork bool `yaml:"allow_private_network"`
 }
 
 // OAuthConfig is an OAuth 2 refresh-token grant.

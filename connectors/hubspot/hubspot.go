@@ -117,7 +117,9 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		upserted:     map[string]upsertDone{},
 	}
 	d.started = d.now()
-	opts := connectors.ClientOptions{Name: name, Timeout: cfg.Timeout}
+	// An address written as the endpoint may be internal; a name must
+	// resolve to a public address unless allow_private_network.
+	opts := connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, AllowHosts: connectors.URLHosts(cfg.Endpoint), AllowPrivate: cfg.AllowPrivateNetwork}
 	credential := cfg.Token.String()
 	if cfg.OAuth != nil {
 		credential = cfg.OAuth.ClientID + "|" + cfg.OAuth.RefreshToken.String()
@@ -134,7 +136,10 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 			ClientSecret: secret,
 			Endpoint:     oauth2.Endpoint{TokenURL: cfg.OAuth.tokenURL(), AuthStyle: oauth2.AuthStyleInParams},
 		}
-		tokenClient := deps.Clients.New(connectors.ClientOptions{Name: name + "-oauth", Timeout: cfg.Timeout})
+		tokenClient := deps.Clients.New(connectors.ClientOptions{
+			Name: name + "-oauth", Timeout: cfg.Timeout,
+			AllowHosts: connectors.URLHosts(cfg.OAuth.tokenURL()), AllowPrivate: cfg.AllowPrivateNetwork,
+		})
 		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenClient)
 		opts.TokenSource = oc.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh})
 	} else {

@@ -19,12 +19,14 @@ import (
 
 // identity is who the destination acts as: its token source (nil for an
 // unauthenticated sandbox), a stable id for the quota buckets and the
-// dispatch lease (never a secret), and the service account's email for
-// messages that ask to share the spreadsheet with it.
+// dispatch lease (never a secret), the service account's email for
+// messages that ask to share the spreadsheet with it, and the token URL its
+// credentials file names (empty when it names none: Google's own).
 type identity struct {
-	tokens oauth2.TokenSource
-	id     string
-	email  string
+	tokens   oauth2.TokenSource
+	id       string
+	email    string
+	tokenURL string
 }
 
 // credentialFile holds the fields of a credentials JSON that matter here.
@@ -34,6 +36,7 @@ type credentialFile struct {
 	ClientEmail  string `json:"client_email"`
 	ClientID     string `json:"client_id"`
 	RefreshToken string `json:"refresh_token"`
+	TokenURI     string `json:"token_uri"`
 }
 
 // resolveIdentity builds the credential. ctx carries the HTTP client used
@@ -49,7 +52,7 @@ func resolveIdentity(ctx context.Context, cfg *Config) (identity, error) {
 		if len(creds.JSON) > 0 {
 			var f credentialFile
 			if json.Unmarshal(creds.JSON, &f) == nil {
-				id.id, id.email = fileID(f), f.ClientEmail
+				id.id, id.email, id.tokenURL = fileID(f), f.ClientEmail, f.TokenURI
 			}
 		}
 		return id, nil
@@ -96,7 +99,7 @@ func fromSecret(ctx context.Context, s config.Secret, scopes []string) (identity
 	if err != nil {
 		return identity{}, fmt.Errorf("credentials: %s: %w", s, err)
 	}
-	return identity{tokens: creds.TokenSource, id: fileID(f), email: f.ClientEmail}, nil
+	return identity{tokens: creds.TokenSource, id: fileID(f), email: f.ClientEmail, tokenURL: f.TokenURI}, nil
 }
 
 // fileID names a credential without revealing it: a service account by its

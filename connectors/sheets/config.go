@@ -96,6 +96,13 @@ type Config struct {
 	// unknown the key column is trusted to show it: rows missing from the
 	// column before then are checked again later, never re-sent. Default 3m.
 	ReconcileAfter time.Duration `yaml:"reconcile_after"`
+	// AllowPrivateNetwork lets the endpoint's and the credentials' token
+	// URL's names resolve to internal addresses (loopback, a private
+	// network, link-local, carrier-grade NAT), for a proxy on the operator's
+	// own network. Without it such a connection is refused when it is made.
+	// An endpoint written as an address, or as localhost, needs no such
+	// setting. Cloud metadata addresses stay refused.
+	AllowPrivateNetwork bool `yaml:"allow_private_network"`
 }
 
 // Quota is a per-minute request budget.

@@ -85,13 +85,24 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	// Token requests go through the shared client builder too (no quota
-	// bucket: they do not count against the Sheets quota).
-	tokenClient := deps.Clients.New(connectors.ClientOptions{Name: name + ":oauth", Timeout: 30 * time.Second})
+	// bucket: they do not count against the Sheets quota), with the same
+	// network safety as the API's requests. The client is filled in once the
+	// credentials file has named its token URL, whose host the operator
+	// chose like the endpoint's; no token is fetched before then. (Only the
+	// metadata server behind adc: true on Google Cloud is reached by
+	// Google's own client, at its fixed link-local address.)
+	tokenClient := &http.Client{}
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, tokenClient)
 	who, err := resolveIdentity(tokenCtx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	*tokenClient = *deps.Clients.New(connectors.ClientOptions{
+		Name: name + ":oauth", Timeout: 30 * time.Second,
+		AllowHosts: connectors.URLHosts(who.tokenURL), AllowPrivate: cfg.AllowPrivateNetwork,
+	})
+	var refused refusals
+	tokenClient.Transport = refused.transport(tokenClient.Transport)
 	d := &Destination{
 		name:    name,
 		cfg:     cfg,
@@ -110,10 +121,12 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	d.writes = deps.Clients.QuotaBucket("sheets:write:"+who.id, cfg.Quota.WritesPerMinute, per)
 	d.reads = deps.Clients.QuotaBucket("sheets:read:"+who.id, cfg.Quota.ReadsPerMinute, per)
 	d.client = deps.Clients.New(connectors.ClientOptions{
-		Name:        name,
-		Timeout:     cfg.Timeout,
-		BucketFor:   d.bucketFor,
-		TokenSource: who.tokens,
+		Name:         name,
+		Timeout:      cfg.Timeout,
+		BucketFor:    d.bucketFor,
+		TokenSource:  refused.tokens(who.tokens),
+		AllowHosts:   connectors.URLHosts(cfg.endpoint()),
+		AllowPrivate: cfg.AllowPrivateNetwork,
 	})
 	d.svc, err = sheetsapi.NewService(context.Background(), option.WithHTTPClient(d.client), option.WithEndpoint(cfg.endpoint()))
 	if err != nil {

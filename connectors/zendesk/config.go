@@ -79,6 +79,13 @@ type Config struct {
 	// outcome is unknown a look at the ticket's comments that does not find
 	// it is trusted. Default 10s.
 	ReconcileAfter time.Duration `yaml:"reconcile_after"`
+	// AllowPrivateNetwork lets the endpoint's name resolve to an internal
+	// address (loopback, a private network, link-local, carrier-grade NAT),
+	// for a proxy on the operator's own network. Without it such a
+	// connection is refused when it is made. An endpoint written as an
+	// address, or as localhost, needs no such setting. Cloud metadata
+	// addresses stay refused.
+	AllowPrivateNetwork bool `yaml:"allow_private_network"`
 }
 
 // DefaultConfig returns the defaults.

@@ -137,7 +137,10 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 	d.updates.SetThrottleBackoff(cfg.ThrottleBackoff, 0)
 	// The buckets are waited for and throttled in do, not in the client's
 	// transport, so that a 429 for one ticket does not pause the account.
-	d.client = deps.Clients.New(connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, Header: d.header, RetryMax: -1})
+	d.client = deps.Clients.New(connectors.ClientOptions{
+		Name: name, Timeout: cfg.Timeout, Header: d.header, RetryMax: -1,
+		AllowHosts: connectors.URLHosts(d.base), AllowPrivate: cfg.AllowPrivateNetwork,
+	})
 	return d, nil
 }
 
