@@ -149,9 +149,34 @@ func rememberSecret(v string) {
 	replacer = nil
 }
 
+// maxRuntimeSecrets bounds the values RememberSecret keeps: access tokens
+// are refreshed about hourly and expire soon after, so only the recent ones
+// can still appear in a message.
+const maxRuntimeSecrets = 64
+
+// runtimeSecrets are the values RememberSecret added, oldest first.
+var runtimeSecrets []string
+
 // RememberSecret adds a value obtained at run time, such as a refreshed
-// access token, to the redactor.
-func RememberSecret(v string) { rememberSecret(v) }
+// access token, to the redactor. It keeps the latest 64 such values; older
+// ones, long expired, are dropped.
+func RememberSecret(v string) {
+	if len(v) < minRedactLen {
+		return
+	}
+	secretsMu.Lock()
+	defer secretsMu.Unlock()
+	if _, ok := secrets[v]; ok {
+		return
+	}
+	secrets[v] = struct{}{}
+	runtimeSecrets = append(runtimeSecrets, v)
+	if len(runtimeSecrets) > maxRuntimeSecrets {
+		delete(secrets, runtimeSecrets[0])
+		runtimeSecrets = runtimeSecrets[1:]
+	}
+	replacer = nil
+}
 
 // Redact replaces every known secret value in s with "[redacted]".
 func Redact(s string) string {

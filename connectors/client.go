@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/surveysync/surveysync/config"
 	"golang.org/x/oauth2"
 )
 
@@ -187,7 +188,7 @@ func (c *Clients) New(o ClientOptions) *http.Client {
 		rt = &headerTransport{base: rt, header: o.Header}
 	}
 	if o.TokenSource != nil {
-		rt = &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, o.TokenSource), Base: rt}
+		rt = &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, redactedTokens{o.TokenSource}), Base: rt}
 	}
 	return &http.Client{Transport: rt, CheckRedirect: noRedirects}
 }
@@ -423,4 +424,18 @@ func Snippet(b []byte) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// redactedTokens adds every access token it hands out (and any new refresh
+// token) to the redactor, so that a token echoed in an error or a log line
+// is masked like the configured secrets.
+type redactedTokens struct{ src oauth2.TokenSource }
+
+func (r redactedTokens) Token() (*oauth2.Token, error) {
+	tok, err := r.src.Token()
+	if tok != nil {
+		config.RememberSecret(tok.AccessToken)
+		config.RememberSecret(tok.RefreshToken)
+	}
+	return tok, err
 }
