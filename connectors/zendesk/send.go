@@ -3,6 +3,7 @@ package zendesk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,7 +55,9 @@ func (d *Destination) do(ctx context.Context, r request) (*http.Response, []byte
 		retry := false
 		switch {
 		case err != nil:
-			retry = connectors.NotSent(err) || r.idempotent
+			// An address the network guard refuses stays refused: no retry.
+			var refused *connectors.DialRefusedError
+			retry = (connectors.NotSent(err) || r.idempotent) && !errors.As(err, &refused)
 		case resp.StatusCode == http.StatusTooManyRequests:
 			retry = d.throttled(resp, data, r.ticket) != nil
 		case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
