@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/store"
 	"github.com/surveysync/surveysync/survey"
@@ -97,6 +98,39 @@ type Prober interface {
 	// Probe returns nil when the destination can take deliveries again for
 	// the given sync.
 	Probe(ctx context.Context, sync string, m *mapping.Mapping) error
+}
+
+// Checker is implemented by destinations that can check, before the first
+// delivery, that the service will take what a sync's mapping renders: that
+// the spreadsheet can be read and its tab has the mapped headers, that the
+// HubSpot properties exist, that the Zendesk ticket fields do. It backs
+// `surveysync validate --connect`.
+type Checker interface {
+	// Check reads and never writes. sample is the request m rendered from
+	// validate's --sample response, or nil (no sample, the sample was not
+	// routed to the sync, or m renders rows). Check returns what it found
+	// about the sync, and an error when the check could not be made at all,
+	// such as the service being unreachable or the credentials refused.
+	Check(ctx context.Context, sync string, m *mapping.Mapping, sample *mapping.Request) ([]Finding, error)
+}
+
+// Finding is one result of a Checker.
+type Finding struct {
+	// Msg says what was found and what to do about it; it never holds a
+	// secret.
+	Msg string
+	// Note marks something worth knowing that will not fail a delivery,
+	// such as a tab the first delivery creates, or a value that could not
+	// be checked.
+	Note bool
+	// Mapping marks a finding about what the mapping names (a property, a
+	// field id): it is reported in the mapping file rather than at the
+	// destination's entry in surveysync.yaml.
+	Mapping bool
+	// Pos is where in the mapping file the finding is, when the destination
+	// can tell; the zero Pos reports a Mapping finding at the mapping's
+	// request.
+	Pos config.Pos
 }
 
 // QuotaKeyer is implemented by destinations that share a quota with others,

@@ -77,7 +77,7 @@ func (e *Engine) build(plan *Plan) (_ *runtime, err error) {
 	}
 	groups := map[string]*dispatcher{}
 	for _, dp := range plan.Destinations {
-		d, err := dp.Spec.New(dp.Name, dp.Config, deps("destination", dp.Name))
+		d, err := NewDestination(plan, dp, e.clients, e.log, e.now)
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", dp.Name, err)
 		}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/surveysync/surveysync/config"
@@ -17,6 +20,10 @@ import (
 type ValidateOptions struct {
 	Sample string
 	JSON   bool
+	// Connect adds the live, read-only check of every destination.
+	Connect bool
+	// ConnectTimeout bounds that check as a whole.
+	ConnectTimeout time.Duration
 }
 
 func newValidateCommand(g *GlobalOptions) *cobra.Command {
@@ -34,13 +41,24 @@ to that the sample lacks is reported at the place the mapping refers to it, as i
 rendered request the destination would refuse to send.
 
 Secrets that cannot be resolved on this machine (an unset environment variable, a
-missing file) are warnings: validate still passes, run will fail until they exist.`,
+missing file) are warnings: validate still passes, run will fail until they exist.
+
+With --connect, every destination is also built as run builds it and contacted,
+reading only: a Google Sheets spreadsheet must be readable with the credentials,
+with the tab found and its header row holding the mapping's headers (a missing tab
+is a note: the first delivery creates it); the HubSpot properties a mapping sets
+must exist (and idProperty hold unique values); the Zendesk custom field ids a
+mapping sends must exist (ids written as templates are checked with --sample).
+Nothing is written. A generic http destination has no read-only check and is not
+contacted. The whole check is bounded by --connect-timeout.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runValidate(cmd.Context(), o, g)
 		},
 	}
 	cmd.Flags().StringVar(&o.Sample, "sample", "", "render every sync's mapping against this sample response (a JSON object)")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&o.Connect, "connect", false, "also contact every destination, reading only, to check sheets, headers, properties and field ids")
+	cmd.Flags().DurationVar(&o.ConnectTimeout, "connect-timeout", engine.DefaultConnectTimeout, "time limit of --connect as a whole")
 	return cmd
 }
 
@@ -50,6 +68,15 @@ type validateResult struct {
 	Errors   []string `json:"errors"`
 	Warnings []string `json:"warnings"`
 	Syncs    []string `json:"syncs,omitempty"`
+	// Connect is set when --connect ran.
+	Connect *connectResult `json:"connect,omitempty"`
+}
+
+// connectResult lists the destinations --connect checked and skipped; what
+// it found is among the errors and warnings.
+type connectResult struct {
+	Checked []string `json:"checked"`
+	Skipped []string `json:"skipped"`
 }
 
 func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) error {
@@ -65,12 +92,29 @@ func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) erro
 			errs = append(errs, &config.Error{Pos: cfg.At("console"), Msg: "console: " + err.Error()})
 		}
 	}
-	if o.Sample != "" && plan != nil && len(errs.Errs()) == 0 {
+	configOK := plan != nil && len(errs.Errs()) == 0
+	if o.Sample != "" && configOK {
 		serrs, err := checkSample(ctx, plan, o.Sample)
 		if err != nil {
 			return usagef("--sample: %v", err)
 		}
 		errs = append(errs, serrs...)
+	}
+	var conn *connectResult
+	connectBlocked := o.Connect && !configOK
+	if o.Connect && configOK {
+		var samples map[string]*mapping.Request
+		if o.Sample != "" {
+			samples = sampleRequests(ctx, plan, o.Sample)
+		}
+		rep := engine.CheckConnect(ctx, plan, engine.ConnectOptions{
+			Logger:  cliLogger(g, slog.LevelError),
+			Now:     timeNow,
+			Timeout: o.ConnectTimeout,
+			Samples: samples,
+		})
+		errs = append(errs, rep.Problems...)
+		conn = &connectResult{Checked: append([]string{}, rep.Checked...), Skipped: append([]string{}, rep.Skipped...)}
 	}
 	errs.Sort()
 	res := validateResult{File: path, Valid: len(errs.Errs()) == 0, Errors: []string{}, Warnings: []string{}}
@@ -84,6 +128,7 @@ func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) erro
 	if plan != nil {
 		res.Syncs = plan.SyncNames()
 	}
+	res.Connect = conn
 	if o.JSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
@@ -91,12 +136,15 @@ func runValidate(ctx context.Context, o *ValidateOptions, g *GlobalOptions) erro
 	} else {
 		printProblems(g.stderr, errs)
 		if res.Valid {
-			fmt.Fprintf(g.stdout, "%s: valid (%d %s, %d %s, %d %s)\n", path,
+			fmt.Fprintf(g.stdout, "%s: valid (%d %s, %d %s, %d %s)%s\n", path,
 				len(cfg.Sources), plural(len(cfg.Sources), "source", "sources"),
 				len(cfg.Destinations), plural(len(cfg.Destinations), "destination", "destinations"),
-				len(cfg.Syncs), plural(len(cfg.Syncs), "sync", "syncs"))
+				len(cfg.Syncs), plural(len(cfg.Syncs), "sync", "syncs"), connectSummary(conn))
 		} else {
 			fmt.Fprintf(g.stderr, "%s: %d %s\n", path, len(res.Errors), plural(len(res.Errors), "error", "errors"))
+			if connectBlocked {
+				fmt.Fprintf(g.stderr, "--connect: no destination was contacted; fix the errors above first\n")
+			}
 		}
 	}
 	if !res.Valid {
@@ -203,4 +251,44 @@ func checkSampleSend(sp *engine.SyncPlan, r *survey.Response) config.ErrorList {
 		pos = shape.Pos
 	}
 	return config.ErrorList{config.Errorf(pos, "destination %s would refuse the sample: %s", sp.Destination.Name, items[0].Error)}
+}
+
+// connectSummary is the end of validate's success line after --connect.
+func connectSummary(c *connectResult) string {
+	if c == nil {
+		return ""
+	}
+	var parts []string
+	if len(c.Checked) > 0 {
+		parts = append(parts, "checked live: "+strings.Join(c.Checked, ", "))
+	}
+	if len(c.Skipped) > 0 {
+		parts = append(parts, "not contacted: "+strings.Join(c.Skipped, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
+}
+
+// sampleRequests renders the sample through every sync with a request
+// mapping, as checkSample does, and returns the rendered requests by sync
+// name, for --connect's checks of values only a rendered request shows.
+// Syncs that do not route or cannot render the sample are left out; that
+// is checkSample's to report.
+func sampleRequests(ctx context.Context, plan *engine.Plan, path string) map[string]*mapping.Request {
+	out := map[string]*mapping.Request{}
+	for _, sp := range plan.Syncs {
+		if sp.Mapping == nil || sp.Source == nil || sp.Mapping.Kind() != mapping.Requests {
+			continue
+		}
+		rs, _, err := readResponses(ctx, sp.Source, path, 1)
+		if err != nil || len(rs) == 0 {
+			continue
+		}
+		if item := engine.Preview(sp, &rs[0], timeNow()); item.Request != nil {
+			out[sp.Name] = item.Request
+		}
+	}
+	return out
 }

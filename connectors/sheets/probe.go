@@ -2,7 +2,9 @@ package sheets
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 )
 
@@ -38,4 +40,34 @@ func (d *Destination) Probe(ctx context.Context, sync string, m *mapping.Mapping
 		}
 	}
 	return d.budget(st, 1)
+}
+
+// Check is validate --connect's look at the sync's tab, with Probe's reads:
+// the spreadsheet can be read with the credentials, the tab is found by
+// sheet_id or name (or, renamed, by its headers), its header row holds the
+// mapping's headers, no empty row sits above the rows written, and the
+// workbook has room for a row. A tab that is not there is reported as a
+// note: the first delivery creates it. Check creates nothing, and it
+// cannot tell whether the credential may edit the spreadsheet or only read
+// it (a read shows no difference).
+func (d *Destination) Check(ctx context.Context, sync string, m *mapping.Mapping, _ *mapping.Request) ([]connectors.Finding, error) {
+	spec := m.Sheet()
+	if spec == nil {
+		return nil, nil
+	}
+	if err := d.Probe(ctx, sync, m); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.tabs[spec.Tab]
+	switch {
+	case st == nil || !st.known:
+		return []connectors.Finding{{Note: true, Msg: fmt.Sprintf("tab %q is not in spreadsheet %s; the first delivery creates it with the header row %s (validate --connect created nothing)",
+			spec.Tab, d.id, quoteList(spec.Headers))}}, nil
+	case d.cfg.SheetID == nil && st.title != spec.Tab:
+		return []connectors.Finding{{Note: true, Msg: fmt.Sprintf("spreadsheet %s has no tab named %q; deliveries go to tab %q (id %d), found by its header row or by a name that differs only in case",
+			d.id, spec.Tab, st.title, st.id)}}, nil
+	}
+	return nil, nil
 }

@@ -69,6 +69,7 @@ var (
 	_ connectors.Destination = (*Destination)(nil)
 	_ connectors.Limits      = (*Destination)(nil)
 	_ connectors.Prober      = (*Destination)(nil)
+	_ connectors.Checker     = (*Destination)(nil)
 	_ connectors.QuotaKeyer  = (*Destination)(nil)
 	_ connectors.TableWriter = (*Destination)(nil)
 )

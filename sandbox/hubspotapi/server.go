@@ -92,6 +92,8 @@ func (s *Server) buildHandler() http.Handler {
 	mux.HandleFunc("GET /crm/v3/objects/notes", s.listObjects(s.notes))
 	mux.HandleFunc("GET /crm/v3/objects/notes/{id}", s.getNote)
 	mux.HandleFunc("POST /crm/v3/objects/notes/search", s.search(s.notes))
+	mux.HandleFunc("GET /crm/v3/properties/{objectType}", s.listProperties)
+	mux.HandleFunc("GET /crm/v3/properties/{objectType}/{propertyName}", s.getProperty)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, categoryNotFound,
 			fmt.Sprintf("Unable to find a route for %s %s in the emulator", r.Method, r.URL.Path))

@@ -111,6 +111,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v2/job_statuses/{id}", s.showJob},
 		{http.MethodPost, "/api/v2/users/create_or_update", s.createOrUpdateUser},
 		{http.MethodPost, "/api/v2/tickets/{id}/satisfaction_rating", s.rateTicket},
+		{http.MethodGet, "/api/v2/ticket_fields", s.listTicketFields},
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // notInStoredSpecs lists emulated endpoints that the stored third-party
 // split of Zendesk's OpenAPI document does not contain.
-var notInStoredSpecs = []string{"GET /api/v2/job_statuses/{}"}
+var notInStoredSpecs = []string{"GET /api/v2/job_statuses/{}", "GET /api/v2/ticket_fields"}
 
 // TestRoutesExistInSpec checks that every emulated endpoint is a real
 // Zendesk operation, as listed in the published (third-party) OpenAPI files.
