@@ -137,16 +137,23 @@ var (
 const minRedactLen = 4
 
 func rememberSecret(v string) {
-	if len(v) < minRedactLen {
-		return
-	}
 	secretsMu.Lock()
 	defer secretsMu.Unlock()
+	addSecret(v)
+}
+
+// addSecret adds v to the redactor and reports whether it was new. The
+// caller holds secretsMu.
+func addSecret(v string) bool {
+	if len(v) < minRedactLen {
+		return false
+	}
 	if _, ok := secrets[v]; ok {
-		return
+		return false
 	}
 	secrets[v] = struct{}{}
 	replacer = nil
+	return true
 }
 
 // maxRuntimeSecrets bounds the values RememberSecret keeps: access tokens
@@ -161,21 +168,16 @@ var runtimeSecrets []string
 // access token, to the redactor. It keeps the latest 64 such values; older
 // ones, long expired, are dropped.
 func RememberSecret(v string) {
-	if len(v) < minRedactLen {
-		return
-	}
 	secretsMu.Lock()
 	defer secretsMu.Unlock()
-	if _, ok := secrets[v]; ok {
+	if !addSecret(v) {
 		return
 	}
-	secrets[v] = struct{}{}
 	runtimeSecrets = append(runtimeSecrets, v)
 	if len(runtimeSecrets) > maxRuntimeSecrets {
 		delete(secrets, runtimeSecrets[0])
 		runtimeSecrets = runtimeSecrets[1:]
 	}
-	replacer = nil
 }
 
 // Redact replaces every known secret value in s with "[redacted]".
