@@ -105,7 +105,13 @@ func runDemo(ctx context.Context, o *DemoOptions, g *GlobalOptions) error {
 	}
 	out := g.stdout
 
-	sb, err := sandbox.New(sandbox.Options{Demo: true, Logger: cliLogger(g, 8)})
+	// With --dir the sandbox's sheets are kept there too, so that a second
+	// run shows the rows of the first one and that nothing was added.
+	sbDir := ""
+	if o.Dir != "" {
+		sbDir = dir
+	}
+	sb, err := sandbox.New(sandbox.Options{Demo: true, Dir: sbDir, Logger: cliLogger(g, 8)})
 	if err != nil {
 		return err
 	}
