@@ -3,7 +3,6 @@ package hubspot_test
 import (
 	"context"
 	"fmt"
-	"github.com/surveysync/surveysync/sandbox/hubspotapi/openapicheck"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +14,11 @@ import (
 	"time"
 
 	"github.com/surveysync/surveysync/connectors/hubspot"
+	"github.com/surveysync/surveysync/connectors/internal/enginetest"
 	"github.com/surveysync/surveysync/engine"
 	"github.com/surveysync/surveysync/sandbox/fault"
 	"github.com/surveysync/surveysync/sandbox/hubspotapi"
+	"github.com/surveysync/surveysync/sandbox/hubspotapi/openapicheck"
 	"github.com/surveysync/surveysync/survey"
 )
 
@@ -157,8 +158,8 @@ func TestExactlyOnceThroughFaults(t *testing.T) {
 	defer ts.Close()
 
 	dir := t.TempDir()
-	writeFile(t, dir, "hs.token", "pat-acceptance")
-	writeFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
+	enginetest.WriteFile(t, dir, "hs.token", "pat-acceptance")
+	enginetest.WriteFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
 store: sqlite:./data/ledger.db
 dispatch: {backoff_min: 50ms, backoff_max: 1s, idle: 20ms}
 sources:
@@ -178,7 +179,7 @@ destinations:
 syncs:
   - {name: csat, source: inbox, mapping: mappings/csat.yaml, to: crm}
 `, ts.URL, attemptTimeout))
-	writeFile(t, dir, "mappings/csat.yaml", csatMapping)
+	enginetest.WriteFile(t, dir, "mappings/csat.yaml", csatMapping)
 	var lines strings.Builder
 	for i := range n {
 		email := fmt.Sprintf("user%05d@example.com", i)
@@ -191,7 +192,7 @@ syncs:
 		}
 		fmt.Fprintf(&lines, `{"id":"r%05d","at":"2026-03-02T10:%02d:00Z","email":%q,"rating":%d%s}`+"\n", i, i%60, email, i%5+1, comment)
 	}
-	writeFile(t, dir, "inbox/responses.jsonl", lines.String())
+	enginetest.WriteFile(t, dir, "inbox/responses.jsonl", lines.String())
 
 	// 429 bursts while the run is under way, as it reaches request counts:
 	// on batch upserts at the gate, with and without Retry-After, and one on
@@ -222,16 +223,16 @@ syncs:
 	}()
 
 	start := time.Now()
-	d := startDaemon(t, dir)
-	st := d.waitSettled("csat", n, 3*time.Minute)
+	d := enginetest.Start(t, dir)
+	st := d.WaitSettled("csat", n, 3*time.Minute)
 	elapsed := time.Since(start)
 	close(stop)
 	bursts.Wait()
-	d.stop()
+	d.Stop()
 
 	if st.Delivered != n || st.Dead != 0 {
 		t.Errorf("ledger: %d delivered, %d dead; want %d and 0", st.Delivered, st.Dead, n)
-		for _, dl := range d.deadLetters("csat") {
+		for _, dl := range d.DeadLetters("csat") {
 			t.Logf("dead: %s %s", dl.Key, dl.Reason)
 			break
 		}
@@ -340,8 +341,8 @@ func TestPartialBatchIsSettledInputByInput(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	dir := t.TempDir()
-	writeFile(t, dir, "hs.token", "pat-207")
-	writeFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
+	enginetest.WriteFile(t, dir, "hs.token", "pat-207")
+	enginetest.WriteFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
 store: sqlite:./data/ledger.db
 dispatch: {backoff_min: 50ms, backoff_max: 1s, idle: 20ms}
 sources:
@@ -356,7 +357,7 @@ preset: hubspot.contact_upsert
 id: "{{ email }}"
 properties: {last_csat: "{{ rating }}", last_response_key: "{{ key }}"}
 `
-	writeFile(t, dir, "mappings/csat.yaml", mappingV1)
+	enginetest.WriteFile(t, dir, "mappings/csat.yaml", mappingV1)
 	bad := map[int]bool{5: true, 12: true, 33: true, 48: true, 61: true, 80: true, 97: true}
 	var lines strings.Builder
 	for i := range 100 {
@@ -366,14 +367,14 @@ properties: {last_csat: "{{ rating }}", last_response_key: "{{ key }}"}
 		}
 		fmt.Fprintf(&lines, `{"id":"r%03d","email":%q,"rating":%d}`+"\n", i, email, i%5+1)
 	}
-	writeFile(t, dir, "inbox/responses.jsonl", lines.String())
+	enginetest.WriteFile(t, dir, "inbox/responses.jsonl", lines.String())
 
-	d := startDaemon(t, dir)
-	st := d.waitSettled("csat", 100, time.Minute)
+	d := enginetest.Start(t, dir)
+	st := d.WaitSettled("csat", 100, time.Minute)
 	if st.Delivered != 93 || st.Dead != 7 {
 		t.Fatalf("ledger: %d delivered, %d dead; want 93 and 7", st.Delivered, st.Dead)
 	}
-	for _, dl := range d.deadLetters("csat") {
+	for _, dl := range d.DeadLetters("csat") {
 		var i int
 		fmt.Sscanf(dl.Key, "r%03d", &i)
 		if !bad[i] || !strings.Contains(dl.Reason, "is invalid") || !strings.Contains(dl.Reason, "INVALID_EMAIL") && !strings.Contains(dl.Reason, "VALIDATION_ERROR") {
@@ -394,16 +395,16 @@ properties: {last_csat: "{{ rating }}", last_response_key: "{{ key }}"}
 	}
 
 	// Fix the mapping, reload and replay the dead letters.
-	writeFile(t, dir, "mappings/csat.yaml", strings.Replace(mappingV1, `"{{ email }}"`, `"{{ email | replace ' at ' '@' }}"`, 1))
-	plan := compile(t, dir)
-	if err := d.eng.Reload(plan); err != nil {
+	enginetest.WriteFile(t, dir, "mappings/csat.yaml", strings.Replace(mappingV1, `"{{ email }}"`, `"{{ email | replace ' at ' '@' }}"`, 1))
+	plan := enginetest.Compile(t, dir)
+	if err := d.Engine.Reload(plan); err != nil {
 		t.Fatal(err)
 	}
-	n, err := engine.Replay(context.Background(), plan, d.eng.Store(), engine.ReplayOptions{Sync: "csat", Dead: true})
+	n, err := engine.Replay(context.Background(), plan, d.Engine.Store(), engine.ReplayOptions{Sync: "csat", Dead: true})
 	if err != nil || n != 7 {
 		t.Fatalf("replay re-opened %d (%v), want 7", n, err)
 	}
-	st = d.waitSettled("csat", 100, time.Minute)
+	st = d.WaitSettled("csat", 100, time.Minute)
 	if st.Delivered != 100 || st.Dead != 0 {
 		t.Errorf("after replay: %d delivered, %d dead; want 100 and 0", st.Delivered, st.Dead)
 	}

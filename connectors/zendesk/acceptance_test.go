@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/surveysync/surveysync/connectors/internal/enginetest"
 	"github.com/surveysync/surveysync/sandbox/fault"
 	"github.com/surveysync/surveysync/sandbox/zendeskapi"
 	"github.com/surveysync/surveysync/survey"
@@ -126,8 +127,8 @@ func TestExactlyOnceThroughFaults(t *testing.T) {
 	defer ts.Close()
 
 	dir := t.TempDir()
-	writeFile(t, dir, "zd.token", "zd-acceptance")
-	writeFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
+	enginetest.WriteFile(t, dir, "zd.token", "zd-acceptance")
+	enginetest.WriteFile(t, dir, "surveysync.yaml", fmt.Sprintf(`
 store: sqlite:./data/ledger.db
 dispatch: {backoff_min: 50ms, backoff_max: 1s, idle: 20ms}
 sources:
@@ -151,20 +152,20 @@ syncs:
   - {name: comments, source: inbox, mapping: mappings/comments.yaml, to: support}
   - {name: creates, source: inbox, mapping: mappings/creates.yaml, to: support}
 `, ts.URL, attemptTimeout))
-	writeFile(t, dir, "mappings/fields.yaml", `
+	enginetest.WriteFile(t, dir, "mappings/fields.yaml", `
 preset: zendesk.ticket_fields
 filter: [{field: kind, equals: fields}]
 ticket: "{{ ticket_id }}"
 fields: {101: "{{ score }}", 103: "{{ band }}"}
 `)
-	writeFile(t, dir, "mappings/comments.yaml", `
+	enginetest.WriteFile(t, dir, "mappings/comments.yaml", `
 preset: zendesk.ticket_fields
 filter: [{field: kind, equals: comment}]
 ticket: "{{ ticket_id }}"
 fields: {101: "{{ score }}"}
 comment: "{{ comment }}"
 `)
-	writeFile(t, dir, "mappings/creates.yaml", `
+	enginetest.WriteFile(t, dir, "mappings/creates.yaml", `
 preset: zendesk.ticket_create
 filter: [{field: kind, equals: create}]
 subject: "Survey {{ key }}"
@@ -185,7 +186,7 @@ fields: {101: "{{ score }}"}
 			fmt.Fprintf(&lines, `{"id":"n%05d","kind":"create","email":"user%05d@example.com","score":%d,"comment":%q}`+"\n", i, i, score, commentText(i))
 		}
 	}
-	writeFile(t, dir, "inbox/responses.jsonl", lines.String())
+	enginetest.WriteFile(t, dir, "inbox/responses.jsonl", lines.String())
 
 	// 429 bursts on every request as the run reaches request counts, with
 	// and without Retry-After.
@@ -207,14 +208,14 @@ fields: {101: "{{ score }}"}
 	}()
 
 	start := time.Now()
-	d := startDaemon(t, dir)
+	d := enginetest.Start(t, dir)
 	stats := map[string]int64{}
 	for _, sync := range []string{"fields", "comments", "creates"} {
-		st := d.waitSettled(sync, map[string]int64{"fields": fieldResponses, "comments": commentResponses, "creates": createResponses}[sync], 3*time.Minute)
+		st := d.WaitSettled(sync, map[string]int64{"fields": fieldResponses, "comments": commentResponses, "creates": createResponses}[sync], 3*time.Minute)
 		stats[sync] = st.Delivered
 		if st.Dead != 0 {
 			t.Errorf("sync %s: %d dead", sync, st.Dead)
-			for _, dl := range d.deadLetters(sync) {
+			for _, dl := range d.DeadLetters(sync) {
 				t.Logf("dead: %s %s", dl.Key, dl.Reason)
 				break
 			}
@@ -223,7 +224,7 @@ fields: {101: "{{ score }}"}
 	elapsed := time.Since(start)
 	close(stop)
 	bursts.Wait()
-	d.stop()
+	d.Stop()
 	if stats["fields"] != fieldResponses || stats["comments"] != commentResponses || stats["creates"] != createResponses {
 		t.Errorf("delivered %v, want %d/%d/%d", stats, fieldResponses, commentResponses, createResponses)
 	}

@@ -1,4 +1,7 @@
-package zendesk_test
+// Package enginetest runs the real engine on a configuration directory,
+// for the connectors' end-to-end tests: a SQLite ledger in the directory,
+// every connector registered, no HTTP listener.
+package enginetest
 
 import (
 	"context"
@@ -8,25 +11,26 @@ import (
 	"time"
 
 	"github.com/surveysync/surveysync/config"
-	_ "github.com/surveysync/surveysync/connectors/file"    // the file source feeds the engine
-	_ "github.com/surveysync/surveysync/connectors/zendesk" // the destination under test
+	_ "github.com/surveysync/surveysync/connectors/all" // every source and destination
 	"github.com/surveysync/surveysync/engine"
 	"github.com/surveysync/surveysync/store"
 )
 
-// daemon is the real engine running a configuration from a directory, with
+// Daemon is the real engine running a configuration from a directory, with
 // its SQLite ledger in that directory and no HTTP listener.
-type daemon struct {
-	t      *testing.T
-	dir    string
-	eng    *engine.Engine
-	plan   *engine.Plan
+type Daemon struct {
+	t   *testing.T
+	dir string
+	// Engine is the running engine.
+	Engine *engine.Engine
+	// Plan is the compiled configuration it runs.
+	Plan   *engine.Plan
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// writeFile writes a file below dir, creating its directory.
-func writeFile(t *testing.T, dir, name, content string) {
+// WriteFile writes a file below dir, creating its directory.
+func WriteFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -37,8 +41,8 @@ func writeFile(t *testing.T, dir, name, content string) {
 	}
 }
 
-// compile loads and compiles dir/surveysync.yaml, failing on any error.
-func compile(t *testing.T, dir string) *engine.Plan {
+// Compile loads and compiles dir/surveysync.yaml, failing on any error.
+func Compile(t *testing.T, dir string) *engine.Plan {
 	t.Helper()
 	cfg, errs := config.Load(filepath.Join(dir, "surveysync.yaml"))
 	if err := errs.Err(); err != nil {
@@ -51,24 +55,24 @@ func compile(t *testing.T, dir string) *engine.Plan {
 	return plan
 }
 
-// startDaemon runs the engine on dir until the test ends.
-func startDaemon(t *testing.T, dir string) *daemon {
+// Start runs the engine on dir until the test ends.
+func Start(t *testing.T, dir string) *Daemon {
 	t.Helper()
-	plan := compile(t, dir)
+	plan := Compile(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := engine.New(ctx, plan, engine.Options{Parts: engine.Parts{NoHTTP: true}, ShutdownGrace: 5 * time.Second})
 	if err != nil {
 		cancel()
 		t.Fatalf("engine: %v", err)
 	}
-	d := &daemon{t: t, dir: dir, eng: e, plan: plan, cancel: cancel, done: make(chan error, 1)}
+	d := &Daemon{t: t, dir: dir, Engine: e, Plan: plan, cancel: cancel, done: make(chan error, 1)}
 	go func() { d.done <- e.Run(ctx) }()
-	t.Cleanup(d.stop)
+	t.Cleanup(d.Stop)
 	return d
 }
 
-// stop ends the engine and waits for it.
-func (d *daemon) stop() {
+// Stop ends the engine and waits for it.
+func (d *Daemon) Stop() {
 	if d.cancel == nil {
 		return
 	}
@@ -84,10 +88,10 @@ func (d *daemon) stop() {
 	}
 }
 
-// syncStats returns the ledger's counts for a sync.
-func (d *daemon) syncStats(sync string) store.SyncStats {
+// SyncStats returns the ledger's counts for a sync.
+func (d *Daemon) SyncStats(sync string) store.SyncStats {
 	d.t.Helper()
-	st, err := d.eng.Store().Stats(context.Background(), time.Time{})
+	st, err := d.Engine.Store().Stats(context.Background(), time.Time{})
 	if err != nil {
 		d.t.Fatalf("stats: %v", err)
 	}
@@ -99,13 +103,13 @@ func (d *daemon) syncStats(sync string) store.SyncStats {
 	return store.SyncStats{Sync: sync}
 }
 
-// waitSettled waits until n deliveries of sync are delivered or dead and
+// WaitSettled waits until n deliveries of sync are delivered or dead and
 // none is pending.
-func (d *daemon) waitSettled(sync string, n int64, timeout time.Duration) store.SyncStats {
+func (d *Daemon) WaitSettled(sync string, n int64, timeout time.Duration) store.SyncStats {
 	d.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		s := d.syncStats(sync)
+		s := d.SyncStats(sync)
 		if s.Delivered+s.Dead >= n && s.Pending == 0 && s.Sending == 0 {
 			return s
 		}
@@ -116,10 +120,10 @@ func (d *daemon) waitSettled(sync string, n int64, timeout time.Duration) store.
 	}
 }
 
-// deadLetters lists a sync's dead deliveries.
-func (d *daemon) deadLetters(sync string) []store.DeadLetter {
+// DeadLetters lists a sync's dead deliveries.
+func (d *Daemon) DeadLetters(sync string) []store.DeadLetter {
 	d.t.Helper()
-	dl, err := engine.DeadLetters(context.Background(), d.eng.Store(), sync, 1000)
+	dl, err := engine.DeadLetters(context.Background(), d.Engine.Store(), sync, 1000)
 	if err != nil {
 		d.t.Fatal(err)
 	}
