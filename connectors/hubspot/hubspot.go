@@ -75,15 +75,11 @@ type Destination struct {
 	quotaKey string
 	log      *slog.Logger
 	now      func() time.Time
-	// started is when the destination was built: an attempt that was
-	// uncertain before then happened at least this long ago.
-	started time.Time
+	// doubts are the notes sent whose outcome is unknown.
+	doubts *connectors.Doubts
 
 	mu         sync.Mutex
 	dailyUntil time.Time
-	// unknownNotes holds, by delivery key, when a note was sent whose
-	// outcome is unknown.
-	unknownNotes map[string]time.Time
 	// upserted holds, by delivery key, contacts upserted for responses
 	// whose note is still to be made.
 	upserted map[string]upsertDone
@@ -107,16 +103,15 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Destination{
-		name:         name,
-		cfg:          cfg,
-		base:         strings.TrimSuffix(cfg.Endpoint, "/"),
-		zone:         zone,
-		log:          logger,
-		now:          deps.Clock(),
-		unknownNotes: map[string]time.Time{},
-		upserted:     map[string]upsertDone{},
+		name:     name,
+		cfg:      cfg,
+		base:     strings.TrimSuffix(cfg.Endpoint, "/"),
+		zone:     zone,
+		log:      logger,
+		now:      deps.Clock(),
+		upserted: map[string]upsertDone{},
 	}
-	d.started = d.now()
+	d.doubts = connectors.NewDoubts(d.now())
 	// An address written as the endpoint may be internal; a name must
 	// resolve to a public address unless allow_private_network.
 	opts := connectors.ClientOptions{Name: name, Timeout: cfg.Timeout, AllowHosts: connectors.URLHosts(cfg.Endpoint), AllowPrivate: cfg.AllowPrivateNetwork}
@@ -236,7 +231,7 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 	}
 	notes = append(notes, d.upsert(ctx, upserts, results)...)
 	for _, j := range upserts {
-		if j.note != nil && (j.it.Uncertain || d.noteUnknown(j.it.DeliveryKey)) {
+		if j.note != nil && (j.it.Uncertain || d.doubts.Unknown(j.it.DeliveryKey)) {
 			// The note of an earlier attempt may exist: a failed upsert must
 			// not clear that doubt, or the next attempt would post the note
 			// without looking for it first.

@@ -73,7 +73,7 @@ func noteToSend(note *noteSpec, key, keyProperty string) noteSpec {
 func (d *Destination) createNotes(ctx context.Context, jobs []*noteJob, results []connectors.Result) {
 	var check []*noteJob
 	for _, j := range jobs {
-		if !j.it.Uncertain && !d.noteUnknown(j.it.DeliveryKey) {
+		if !j.it.Uncertain && !d.doubts.Unknown(j.it.DeliveryKey) {
 			continue
 		}
 		if err := d.reconcileWait(j.it); err != nil {
@@ -92,7 +92,7 @@ func (d *Destination) createNotes(ctx context.Context, jobs []*noteJob, results 
 			r.Err = j.err
 			continue
 		case j.existing != "":
-			d.forgetNote(j.it.DeliveryKey)
+			d.doubts.Known(j.it.DeliveryKey)
 			r.Err = nil
 			r.Ref = strings.TrimSpace(r.Ref + " note:" + j.existing)
 			continue
@@ -115,10 +115,10 @@ func (d *Destination) createNotes(ctx context.Context, jobs []*noteJob, results 
 // earlier, uncertain attempt may not show in HubSpot's search yet, and nil
 // when the note can be looked for (or there is nothing to look for).
 func (d *Destination) reconcileWait(it *connectors.Item) error {
-	if !it.Uncertain && !d.noteUnknown(it.DeliveryKey) {
+	if !it.Uncertain && !d.doubts.Unknown(it.DeliveryKey) {
 		return nil
 	}
-	wait := d.unknownSince(it.DeliveryKey).Add(d.cfg.ReconcileAfter).Sub(d.now())
+	wait := d.doubts.Since(it.DeliveryKey).Add(d.cfg.ReconcileAfter).Sub(d.now())
 	if wait <= 0 {
 		return nil
 	}
@@ -132,17 +132,17 @@ func (d *Destination) reconcileWait(it *connectors.Item) error {
 func (d *Destination) postNote(ctx context.Context, j *noteJob) (string, error) {
 	key := j.it.DeliveryKey
 	what := "note for response " + j.it.ResponseKey
-	d.rememberNote(key, d.now())
+	d.doubts.Sent(key, d.now())
 	resp, data, err := d.call(ctx, http.MethodPost, NotesPath, noteToSend(j.note, key, d.cfg.NoteKeyProperty))
 	if err != nil {
 		err = transportError(what, err, false)
 		if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
-			d.forgetNote(key)
+			d.doubts.Known(key)
 		}
 		return "", err
 	}
 	if resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK {
-		d.forgetNote(key)
+		d.doubts.Known(key)
 		var created struct {
 			ID string `json:"id"`
 		}
@@ -151,7 +151,7 @@ func (d *Destination) postNote(ctx context.Context, j *noteJob) (string, error) 
 	}
 	err = d.classify(what, resp, data, false)
 	if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
-		d.forgetNote(key)
+		d.doubts.Known(key)
 	}
 	return "", err
 }
@@ -196,7 +196,7 @@ func (d *Destination) findNotes(ctx context.Context, jobs []*noteJob) {
 				default:
 					// Not there after reconcile_after: the earlier attempt
 					// was not applied.
-					d.forgetNote(j.it.DeliveryKey)
+					d.doubts.Known(j.it.DeliveryKey)
 				}
 			}
 		}()
@@ -285,37 +285,3 @@ func (d *Destination) searchNotes(ctx context.Context, jobs []*noteJob) (map[str
 // body (HubSpot may close HTML tags after it). Only the last line counts:
 // survey text above it that imitates a marker is not the note's key.
 var markerPattern = regexp.MustCompile(`\[surveysync ([0-9A-Za-z_-]+)\](?:\s|</[a-zA-Z]+>)*$`)
-
-// rememberNote records that a note is about to be sent.
-func (d *Destination) rememberNote(key string, at time.Time) {
-	d.mu.Lock()
-	d.unknownNotes[key] = at
-	d.mu.Unlock()
-}
-
-// forgetNote drops the record once the note's fate is known.
-func (d *Destination) forgetNote(key string) {
-	d.mu.Lock()
-	delete(d.unknownNotes, key)
-	d.mu.Unlock()
-}
-
-// noteUnknown reports whether a note of this process had an unknown outcome.
-func (d *Destination) noteUnknown(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.unknownNotes[key]
-	return ok
-}
-
-// unknownSince returns when the note with an unknown outcome was sent; for
-// an attempt of an earlier process, it returns when this one started, which
-// is later than that attempt.
-func (d *Destination) unknownSince(key string) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if at, ok := d.unknownNotes[key]; ok {
-		return at
-	}
-	return d.started
-}

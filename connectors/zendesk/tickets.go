@@ -114,21 +114,21 @@ func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 	}
 	key := j.it.DeliveryKey
 	if j.comment {
-		if j.it.Uncertain || d.commentUnknown(key) {
-			if wait := d.unknownSince(key).Add(d.cfg.ReconcileAfter).Sub(d.now()); wait > 0 {
+		if j.it.Uncertain || d.doubts.Unknown(key) {
+			if wait := d.doubts.Since(key).Add(d.cfg.ReconcileAfter).Sub(d.now()); wait > 0 {
 				return connectors.Result{Err: connectors.Ambiguous(fmt.Errorf("%s: an earlier attempt may have added the comment; looking for it in %s", what, wait.Round(time.Millisecond)))}
 			}
 			id, found, err := d.findComment(ctx, j.ticketID, key)
 			if err != nil {
 				return connectors.Result{Err: connectors.Ambiguous(fmt.Errorf("%s: an earlier attempt may have added the comment, and reading the comments failed: %w", what, err))}
 			}
-			d.forgetComment(key)
+			d.doubts.Known(key)
 			j.resolved = true
 			if found {
 				return connectors.Result{Ref: fmt.Sprintf("ticket:%d comment:%d", j.ticketID, id)}
 			}
 		}
-		d.rememberComment(key, d.now())
+		d.doubts.Sent(key, d.now())
 	}
 	r := updateRequest(j)
 	resp, data, err := d.do(ctx, r)
@@ -136,19 +136,19 @@ func (d *Destination) update(ctx context.Context, j *job) connectors.Result {
 	case err != nil:
 		err = d.failure(what, r, resp, data, err)
 		if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
-			d.forgetComment(key)
+			d.doubts.Known(key)
 		}
 		return connectors.Result{Err: err}
 	case resp.StatusCode == http.StatusOK:
-		d.forgetComment(key)
+		d.doubts.Known(key)
 		return connectors.Result{Ref: fmt.Sprintf("ticket:%d", j.ticketID)}
 	case resp.StatusCode == http.StatusNotFound && !strings.Contains(string(data), "InvalidEndpoint"):
-		d.forgetComment(key)
+		d.doubts.Known(key)
 		return connectors.Result{Err: connectors.Permanent(fmt.Errorf("%s: zendesk has no ticket %d (404)", what, j.ticketID))}
 	}
 	err = d.failure(what, r, resp, data, nil)
 	if c, _ := connectors.Classify(err); c != connectors.ClassAmbiguous {
-		d.forgetComment(key)
+		d.doubts.Known(key)
 	}
 	return connectors.Result{Err: err}
 }
@@ -193,41 +193,6 @@ func (d *Destination) findComment(ctx context.Context, ticket int64, key string)
 		}
 	}
 	return 0, false, nil
-}
-
-// rememberComment records that an update with a comment is about to be sent.
-func (d *Destination) rememberComment(key string, at time.Time) {
-	d.mu.Lock()
-	d.unknown[key] = at
-	d.mu.Unlock()
-}
-
-// forgetComment drops the record once the update's fate is known.
-func (d *Destination) forgetComment(key string) {
-	d.mu.Lock()
-	delete(d.unknown, key)
-	d.mu.Unlock()
-}
-
-// commentUnknown reports whether an update of this process with a comment
-// had an unknown outcome.
-func (d *Destination) commentUnknown(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.unknown[key]
-	return ok
-}
-
-// unknownSince returns when the update with an unknown outcome was sent;
-// for an attempt of an earlier process, when this one started, which is
-// later than that attempt.
-func (d *Destination) unknownSince(key string) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if at, ok := d.unknown[key]; ok {
-		return at
-	}
-	return d.started
 }
 
 // endsWithMarker reports whether a comment ends with the marker line,

@@ -66,9 +66,8 @@ type Destination struct {
 	quotaKey string
 	log      *slog.Logger
 	now      func() time.Time
-	// started is when the destination was built: an attempt that was
-	// uncertain before then happened at least this long ago.
-	started time.Time
+	// doubts are the updates with a comment sent whose outcome is unknown.
+	doubts *connectors.Doubts
 
 	// client sends each request once; do paces it and sends it again.
 	client  *http.Client
@@ -78,9 +77,6 @@ type Destination struct {
 	mu sync.Mutex
 	// holds are tickets Zendesk asked to leave alone until a time.
 	holds map[int64]time.Time
-	// unknown holds, by delivery key, when an update with a comment was
-	// sent whose outcome is unknown.
-	unknown map[string]time.Time
 }
 
 var (
@@ -96,16 +92,15 @@ func New(name string, cfg *Config, deps connectors.Deps) (*Destination, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Destination{
-		name:    name,
-		cfg:     cfg,
-		base:    cfg.endpoint(),
-		header:  http.Header{},
-		log:     logger,
-		now:     deps.Clock(),
-		holds:   map[int64]time.Time{},
-		unknown: map[string]time.Time{},
+		name:   name,
+		cfg:    cfg,
+		base:   cfg.endpoint(),
+		header: http.Header{},
+		log:    logger,
+		now:    deps.Clock(),
+		holds:  map[int64]time.Time{},
 	}
-	d.started = d.now()
+	d.doubts = connectors.NewDoubts(d.now())
 	credential := cfg.Email + "|" + cfg.Token.String()
 	if cfg.OAuthToken.IsSet() {
 		tok, err := cfg.OAuthToken.Resolve()
@@ -200,7 +195,7 @@ func (d *Destination) Deliver(ctx context.Context, b *connectors.Batch) []connec
 	wg.Wait()
 	for _, js := range byTicket {
 		for _, j := range js {
-			if j.comment && !j.resolved && (j.it.Uncertain || d.commentUnknown(j.it.DeliveryKey)) {
+			if j.comment && !j.resolved && (j.it.Uncertain || d.doubts.Unknown(j.it.DeliveryKey)) {
 				// The comment of an earlier attempt may exist: a failure
 				// before it was looked for must not clear that doubt.
 				results[j.idx].Err = keepUncertain(results[j.idx].Err)
