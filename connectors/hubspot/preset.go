@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -38,7 +37,7 @@ var contactUpsertKeys = []string{"id", "id_property", "properties", "note", "not
 // Every value keeps the node, and so the position, it was written at.
 func expandContactUpsert(n *config.Node) (*config.Node, error) {
 	var errs config.ErrorList
-	checkPresetKeys(n, PresetContactUpsert, contactUpsertKeys, &errs)
+	mapping.CheckPresetKeys(n, PresetContactUpsert, contactUpsertKeys, &errs)
 	body := &config.Node{Kind: config.MapNode, Pos: n.Pos}
 
 	id := n.Get("id")
@@ -48,17 +47,17 @@ func expandContactUpsert(n *config.Node) (*config.Node, error) {
 	case id.Kind != config.ScalarNode:
 		errs = append(errs, config.Errorf(id.Pos, "id: expected one value such as \"{{ contact.email }}\", got %s", id.Kind))
 	default:
-		body.Pairs = append(body.Pairs, pair("id", id))
+		body.Pairs = append(body.Pairs, mapping.PresetPair("id", id))
 	}
 
-	idProp := text("email", n.Pos)
+	idProp := mapping.PresetText("email", n.Pos)
 	if p := n.Get("id_property"); p != nil {
 		if p.Kind != config.ScalarNode || p.Type != config.StringScalar || p.Value == "" || strings.Contains(p.Value, "{{") {
 			errs = append(errs, config.Errorf(p.Pos, "id_property: expected the name of a unique contact property, such as email or survey_response_id"))
 		}
 		idProp = p
 	}
-	body.Pairs = append(body.Pairs, pair("idProperty", idProp))
+	body.Pairs = append(body.Pairs, mapping.PresetPair("idProperty", idProp))
 
 	switch props := n.Get("properties"); {
 	case props == nil:
@@ -71,21 +70,21 @@ func expandContactUpsert(n *config.Node) (*config.Node, error) {
 				errs = append(errs, config.Errorf(p.Value.Pos, "properties: %s: a HubSpot property takes one value (text, a number, true/false or a list), not an object", p.Key.Value))
 			}
 		}
-		body.Pairs = append(body.Pairs, pair("properties", props))
+		body.Pairs = append(body.Pairs, mapping.PresetPair("properties", props))
 	}
 
 	if note := n.Get("note"); note != nil {
 		if note.Kind != config.ScalarNode {
 			errs = append(errs, config.Errorf(note.Pos, "note: expected the note's text, such as \"CSAT {{ rating }}: {{ comment }}\", got %s", note.Kind))
 		}
-		spec := &config.Node{Kind: config.MapNode, Pos: note.Pos, Pairs: []config.Pair{pair("body", note)}}
+		spec := &config.Node{Kind: config.MapNode, Pos: note.Pos, Pairs: []config.Pair{mapping.PresetPair("body", note)}}
 		if ts := n.Get("note_timestamp"); ts != nil {
 			if ts.Kind != config.ScalarNode {
 				errs = append(errs, config.Errorf(ts.Pos, "note_timestamp: expected a time such as \"{{ submitted_at }}\", got %s", ts.Kind))
 			}
-			spec.Pairs = append(spec.Pairs, pair("timestamp", ts))
+			spec.Pairs = append(spec.Pairs, mapping.PresetPair("timestamp", ts))
 		}
-		body.Pairs = append(body.Pairs, pair("note", spec))
+		body.Pairs = append(body.Pairs, mapping.PresetPair("note", spec))
 	} else if ts := n.Get("note_timestamp"); ts != nil {
 		errs = append(errs, config.Errorf(ts.Pos, "note_timestamp: only applies with a note"))
 	}
@@ -93,44 +92,14 @@ func expandContactUpsert(n *config.Node) (*config.Node, error) {
 		return nil, errs
 	}
 	batch := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{
-		pair("max", &config.Node{Kind: config.ScalarNode, Pos: n.Pos, Value: strconv.Itoa(MaxBatchInputs), Type: config.IntScalar}),
-		pair("path", text("inputs", n.Pos)),
+		mapping.PresetPair("max", &config.Node{Kind: config.ScalarNode, Pos: n.Pos, Value: strconv.Itoa(MaxBatchInputs), Type: config.IntScalar}),
+		mapping.PresetPair("path", mapping.PresetText("inputs", n.Pos)),
 	}}
 	request := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{
-		pair("method", text("POST", n.Pos)),
-		pair("path", text(UpsertPath, n.Pos)),
-		pair("body", body),
-		pair("batch", batch),
+		mapping.PresetPair("method", mapping.PresetText("POST", n.Pos)),
+		mapping.PresetPair("path", mapping.PresetText(UpsertPath, n.Pos)),
+		mapping.PresetPair("body", body),
+		mapping.PresetPair("batch", batch),
 	}}
-	return &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{pair("request", request)}}, nil
-}
-
-// checkPresetKeys reports keys a preset does not take.
-func checkPresetKeys(n *config.Node, preset string, known []string, errs *config.ErrorList) {
-	for _, p := range n.Pairs {
-		ok := false
-		for _, k := range known {
-			ok = ok || p.Key.Value == k
-		}
-		if ok {
-			continue
-		}
-		msg := fmt.Sprintf("unknown key %q for preset %s", p.Key.Value, preset)
-		if s := config.Suggest(p.Key.Value, known); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		} else {
-			msg += " (keys: " + strings.Join(known, ", ") + ", filter, maps)"
-		}
-		*errs = append(*errs, config.Errorf(p.Key.Pos, "%s", msg))
-	}
-}
-
-// text is a string scalar written by the preset, placed at pos.
-func text(value string, pos config.Pos) *config.Node {
-	return &config.Node{Kind: config.ScalarNode, Pos: pos, Value: value, Type: config.StringScalar}
-}
-
-// pair is a mapping entry whose key sits where its value was written.
-func pair(key string, value *config.Node) config.Pair {
-	return config.Pair{Key: text(key, value.Pos), Value: value}
+	return &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{mapping.PresetPair("request", request)}}, nil
 }

@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/surveysync/surveysync/config"
@@ -47,20 +46,20 @@ var ticketFieldsKeys = []string{"ticket", "fields", "comment", "public", "tags"}
 // Every value keeps the node, and so the position, it was written at.
 func expandTicketFields(n *config.Node) (*config.Node, error) {
 	var errs config.ErrorList
-	checkPresetKeys(n, PresetTicketFields, ticketFieldsKeys, &errs)
+	mapping.CheckPresetKeys(n, PresetTicketFields, ticketFieldsKeys, &errs)
 	ticket := &config.Node{Kind: config.MapNode, Pos: n.Pos}
 	path := ticketPath(n, &errs)
 	fields := customFields(n.Get("fields"), &errs)
 	if fields != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("custom_fields", fields))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("custom_fields", fields))
 	}
 	if c := comment(n, &errs); c != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("comment", c))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("comment", c))
 	} else if p := n.Get("public"); p != nil {
 		errs = append(errs, config.Errorf(p.Pos, "public: only applies with a comment"))
 	}
 	if tags := n.Get("tags"); tags != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("additional_tags", tagList(tags, &errs)))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("additional_tags", tagList(tags, &errs)))
 	}
 	if len(ticket.Pairs) == 0 && len(errs) == 0 {
 		errs = append(errs, config.Errorf(config.Pos{}, "preset %s: set fields, a comment or tags; the update would change nothing", PresetTicketFields))
@@ -68,7 +67,7 @@ func expandTicketFields(n *config.Node) (*config.Node, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	body := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{pair("ticket", ticket)}}
+	body := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{mapping.PresetPair("ticket", ticket)}}
 	return requestNode(n.Pos, "PUT", path, nil, body), nil
 }
 
@@ -90,7 +89,7 @@ var ticketCreateKeys = []string{"subject", "comment", "public", "requester", "fi
 // (or the one given) and the body {"ticket": {...}}.
 func expandTicketCreate(n *config.Node) (*config.Node, error) {
 	var errs config.ErrorList
-	checkPresetKeys(n, PresetTicketCreate, ticketCreateKeys, &errs)
+	mapping.CheckPresetKeys(n, PresetTicketCreate, ticketCreateKeys, &errs)
 	ticket := &config.Node{Kind: config.MapNode, Pos: n.Pos}
 	switch s := n.Get("subject"); {
 	case s == nil:
@@ -98,10 +97,10 @@ func expandTicketCreate(n *config.Node) (*config.Node, error) {
 	case s.Kind != config.ScalarNode:
 		errs = append(errs, config.Errorf(s.Pos, "subject: expected text, got %s", s.Kind))
 	default:
-		ticket.Pairs = append(ticket.Pairs, pair("subject", s))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("subject", s))
 	}
 	if c := comment(n, &errs); c != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("comment", c))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("comment", c))
 	} else if n.Get("comment") == nil {
 		errs = append(errs, config.Errorf(config.Pos{}, `preset %s: missing key "comment": the ticket's first message, such as "{{ comment }}"`, PresetTicketCreate))
 	}
@@ -109,38 +108,38 @@ func expandTicketCreate(n *config.Node) (*config.Node, error) {
 		if r.Kind != config.MapNode || r.Get("email") == nil {
 			errs = append(errs, config.Errorf(r.Pos, "requester: expected {email: ..., name: ...}"))
 		}
-		ticket.Pairs = append(ticket.Pairs, pair("requester", r))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("requester", r))
 	}
 	if fields := customFields(n.Get("fields"), &errs); fields != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("custom_fields", fields))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("custom_fields", fields))
 	}
 	if tags := n.Get("tags"); tags != nil {
-		ticket.Pairs = append(ticket.Pairs, pair("tags", tagList(tags, &errs)))
+		ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("tags", tagList(tags, &errs)))
 	}
 	for _, k := range []string{"priority", "type"} {
 		if v := n.Get(k); v != nil {
 			if v.Kind != config.ScalarNode {
 				errs = append(errs, config.Errorf(v.Pos, "%s: expected one value, got %s", k, v.Kind))
 			}
-			ticket.Pairs = append(ticket.Pairs, pair(k, v))
+			ticket.Pairs = append(ticket.Pairs, mapping.PresetPair(k, v))
 		}
 	}
 	external := n.Get("external_id")
 	if external == nil {
-		external = text("{{ delivery_key }}", n.Pos)
+		external = mapping.PresetText("{{ delivery_key }}", n.Pos)
 	} else if external.Kind != config.ScalarNode {
 		errs = append(errs, config.Errorf(external.Pos, "external_id: expected one value such as \"{{ delivery_key }}\", got %s", external.Kind))
 	}
-	ticket.Pairs = append(ticket.Pairs, pair("external_id", external))
+	ticket.Pairs = append(ticket.Pairs, mapping.PresetPair("external_id", external))
 	idem := n.Get("idempotency_key")
 	if idem == nil {
-		idem = text("{{ delivery_key }}", n.Pos)
+		idem = mapping.PresetText("{{ delivery_key }}", n.Pos)
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	body := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{pair("ticket", ticket)}}
-	return requestNode(n.Pos, "POST", text("/tickets.json", n.Pos), idem, body), nil
+	body := &config.Node{Kind: config.MapNode, Pos: n.Pos, Pairs: []config.Pair{mapping.PresetPair("ticket", ticket)}}
+	return requestNode(n.Pos, "POST", mapping.PresetText("/tickets.json", n.Pos), idem, body), nil
 }
 
 // ticketPath builds the path of the ticket the preset updates from its
@@ -185,7 +184,7 @@ func customFields(f *config.Node, errs *config.ErrorList) *config.Node {
 		}
 		idNode := &config.Node{Kind: config.ScalarNode, Pos: p.Key.Pos, Value: id, Type: config.IntScalar}
 		list.Items = append(list.Items, &config.Node{Kind: config.MapNode, Pos: p.Key.Pos, Pairs: []config.Pair{
-			pair("id", idNode), pair("value", p.Value),
+			mapping.PresetPair("id", idNode), mapping.PresetPair("value", p.Value),
 		}})
 	}
 	return list
@@ -208,7 +207,7 @@ func comment(n *config.Node, errs *config.ErrorList) *config.Node {
 	} else if public.Kind != config.ScalarNode || public.Type != config.BoolScalar {
 		*errs = append(*errs, config.Errorf(public.Pos, "public: expected true (the requester sees the comment) or false (an internal note)"))
 	}
-	return &config.Node{Kind: config.MapNode, Pos: c.Pos, Pairs: []config.Pair{pair("body", c), pair("public", public)}}
+	return &config.Node{Kind: config.MapNode, Pos: c.Pos, Pairs: []config.Pair{mapping.PresetPair("body", c), mapping.PresetPair("public", public)}}
 }
 
 // tagList accepts a list of tags or one tag.
@@ -226,42 +225,12 @@ func tagList(t *config.Node, errs *config.ErrorList) *config.Node {
 // requestNode builds a request mapping.
 func requestNode(pos config.Pos, method string, path, idem, body *config.Node) *config.Node {
 	req := &config.Node{Kind: config.MapNode, Pos: pos, Pairs: []config.Pair{
-		pair("method", text(method, pos)),
-		pair("path", path),
+		mapping.PresetPair("method", mapping.PresetText(method, pos)),
+		mapping.PresetPair("path", path),
 	}}
 	if idem != nil {
-		req.Pairs = append(req.Pairs, pair("idempotency_key", idem))
+		req.Pairs = append(req.Pairs, mapping.PresetPair("idempotency_key", idem))
 	}
-	req.Pairs = append(req.Pairs, pair("body", body))
-	return &config.Node{Kind: config.MapNode, Pos: pos, Pairs: []config.Pair{pair("request", req)}}
-}
-
-// checkPresetKeys reports keys a preset does not take.
-func checkPresetKeys(n *config.Node, preset string, known []string, errs *config.ErrorList) {
-	for _, p := range n.Pairs {
-		ok := false
-		for _, k := range known {
-			ok = ok || p.Key.Value == k
-		}
-		if ok {
-			continue
-		}
-		msg := fmt.Sprintf("unknown key %q for preset %s", p.Key.Value, preset)
-		if s := config.Suggest(p.Key.Value, known); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		} else {
-			msg += " (keys: " + strings.Join(known, ", ") + ", filter, maps)"
-		}
-		*errs = append(*errs, config.Errorf(p.Key.Pos, "%s", msg))
-	}
-}
-
-// text is a string scalar written by the preset, placed at pos.
-func text(value string, pos config.Pos) *config.Node {
-	return &config.Node{Kind: config.ScalarNode, Pos: pos, Value: value, Type: config.StringScalar}
-}
-
-// pair is a mapping entry whose key sits where its value was written.
-func pair(key string, value *config.Node) config.Pair {
-	return config.Pair{Key: text(key, value.Pos), Value: value}
+	req.Pairs = append(req.Pairs, mapping.PresetPair("body", body))
+	return &config.Node{Kind: config.MapNode, Pos: pos, Pairs: []config.Pair{mapping.PresetPair("request", req)}}
 }
