@@ -149,13 +149,10 @@ func (d *Destination) send(ctx context.Context, r *mapping.Request) (string, err
 	}
 	var body []byte
 	if r.Body != nil {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r.Body); err != nil {
+		var err error
+		if body, err = connectors.EncodeJSON(r.Body); err != nil {
 			return "", connectors.Render(fmt.Errorf("encoding the body: %w", err))
 		}
-		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	idempotent := d.cfg.Idempotent || r.IdempotencyKey != ""
 	if idempotent {

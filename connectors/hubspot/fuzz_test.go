@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
 )
@@ -55,7 +56,7 @@ func FuzzPresetBody(f *testing.F) {
 		// The upsert, as sendUpsert builds it.
 		input := *a.upsert
 		input.ObjectWriteTraceID = in.DeliveryKey
-		raw, err := encodeJSON(map[string]any{"inputs": []upsertInput{input}})
+		raw, err := connectors.EncodeJSON(map[string]any{"inputs": []upsertInput{input}})
 		if err != nil || !json.Valid(raw) {
 			t.Fatalf("upsert body %q is not valid JSON (%v)", raw, err)
 		}
@@ -81,7 +82,7 @@ func FuzzPresetBody(f *testing.F) {
 		}
 		props := maps.Clone(a.note.Properties)
 		props["hs_note_body"] = withMarker(props["hs_note_body"], in.DeliveryKey)
-		raw, err = encodeJSON(noteSpec{Properties: props, Associations: contactNote("101")})
+		raw, err = connectors.EncodeJSON(noteSpec{Properties: props, Associations: contactNote("101")})
 		if err != nil || !json.Valid(raw) {
 			t.Fatalf("note body %q is not valid JSON (%v)", raw, err)
 		}

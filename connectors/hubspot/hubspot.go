@@ -30,7 +30,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -259,7 +258,7 @@ func keepUncertain(err error) error {
 func (d *Destination) call(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
 	var payload []byte
 	if body != nil {
-		b, err := encodeJSON(body)
+		b, err := connectors.EncodeJSON(body)
 		if err != nil {
 			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
 		}
@@ -314,16 +313,4 @@ func transportError(what string, err error, idempotent bool) error {
 		return connectors.Transient(fmt.Errorf("%s: no answer: %w", what, err))
 	}
 	return connectors.Ambiguous(fmt.Errorf("%s: no answer, the request may have been applied: %w", what, err))
-}
-
-// encodeJSON marshals a request body as sent: without HTML escaping, so
-// that survey text such as "<3" reaches the API as written.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/surveysync/surveysync/config"
+	"github.com/surveysync/surveysync/connectors"
 	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/survey"
 )
@@ -62,7 +63,7 @@ func FuzzPresetBody(f *testing.F) {
 		}
 		ticket := maps.Clone(a.ticket)
 		markComment(ticket, key)
-		raw, err := encodeJSON(map[string]any{"ticket": ticket})
+		raw, err := connectors.EncodeJSON(map[string]any{"ticket": ticket})
 		if err != nil || !json.Valid(raw) {
 			t.Fatalf("update body %q is not valid JSON (%v)", raw, err)
 		}
@@ -106,7 +107,7 @@ func FuzzPresetBody(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parse: %v", err)
 		}
-		raw, err = encodeJSON(map[string]any{"ticket": a.ticket})
+		raw, err = connectors.EncodeJSON(map[string]any{"ticket": a.ticket})
 		if err != nil || !json.Valid(raw) {
 			t.Fatalf("create body %q is not valid JSON (%v)", raw, err)
 		}

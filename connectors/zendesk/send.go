@@ -3,7 +3,6 @@ package zendesk
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -168,7 +167,7 @@ func (d *Destination) hold(ticket int64) time.Duration {
 func (d *Destination) call(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
 	var payload []byte
 	if body != nil {
-		b, err := encodeJSON(body)
+		b, err := connectors.EncodeJSON(body)
 		if err != nil {
 			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
 		}
@@ -211,16 +210,4 @@ func (d *Destination) failure(what string, r request, resp *http.Response, data 
 		return connectors.RetryAfter(max(wait, 0), fmt.Errorf("%s: zendesk rate limit (429): %s", what, connectors.Snippet(data)))
 	}
 	return d.classify(what, resp, data, r.idempotent)
-}
-
-// encodeJSON marshals a request body as sent: without HTML escaping, so
-// that survey text such as "<3" reaches the API as written.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
