@@ -25,7 +25,6 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
@@ -256,21 +255,9 @@ func keepUncertain(err error) error {
 // The error is the transport's; every answer, whatever its status, comes
 // back as a response.
 func (d *Destination) call(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
-	var payload []byte
-	if body != nil {
-		b, err := connectors.EncodeJSON(body)
-		if err != nil {
-			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
-		}
-		payload = b
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(payload))
+	req, err := connectors.NewJSONRequest(ctx, method, d.base+path, body)
 	if err != nil {
-		return nil, nil, connectors.Permanent(fmt.Errorf("building the request: %w", err))
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		return nil, nil, err
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,24 +164,12 @@ func (d *Destination) hold(ticket int64) time.Duration {
 // call sends one request with a JSON body (nil for none) and returns the
 // answer with its body read. The error is the transport's.
 func (d *Destination) call(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
-	var payload []byte
-	if body != nil {
-		b, err := connectors.EncodeJSON(body)
-		if err != nil {
-			return nil, nil, connectors.Render(fmt.Errorf("encoding the body: %w", err))
-		}
-		payload = b
-	}
-	req, err := http.NewRequestWithContext(ctx, method, d.base+path, bytes.NewReader(payload))
+	req, err := connectors.NewJSONRequest(ctx, method, d.base+path, body)
 	if err != nil {
-		return nil, nil, connectors.Permanent(fmt.Errorf("building the request: %w", err))
+		return nil, nil, err
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
