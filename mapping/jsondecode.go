@@ -147,18 +147,8 @@ func (d *jsonDecoder) skip(depth int) error {
 			if err := d.skip(depth + 1); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.i >= len(d.s) {
-				return d.syntax("")
-			}
-			switch d.s[d.i] {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
-				return nil
-			default:
-				return d.syntax("after object key:value pair")
+			if done, err := d.separator('}', "after object key:value pair"); done || err != nil {
+				return err
 			}
 		}
 	case c == '[':
@@ -172,18 +162,8 @@ func (d *jsonDecoder) skip(depth int) error {
 			if err := d.skip(depth + 1); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.i >= len(d.s) {
-				return d.syntax("")
-			}
-			switch d.s[d.i] {
-			case ',':
-				d.i++
-			case ']':
-				d.i++
-				return nil
-			default:
-				return d.syntax("after array element")
+			if done, err := d.separator(']', "after array element"); done || err != nil {
+				return err
 			}
 		}
 	case c == '"':
@@ -256,18 +236,10 @@ func (d *jsonDecoder) object(depth int, p *projection) (any, error) {
 			m[k] = v
 		}
 	separator:
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return nil, d.syntax("")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if done, err := d.separator('}', "after object key:value pair"); err != nil {
+			return nil, err
+		} else if done {
 			return m, nil
-		default:
-			return nil, d.syntax("after object key:value pair")
 		}
 	}
 }
@@ -304,20 +276,31 @@ func (d *jsonDecoder) array(depth int, p *projection) (any, error) {
 			}
 			a = append(a, v)
 		}
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return nil, d.syntax("")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if done, err := d.separator(']', "after array element"); err != nil {
+			return nil, err
+		} else if done {
 			return a, nil
-		default:
-			return nil, d.syntax("after array element")
 		}
 	}
+}
+
+// separator reads what follows an element of an object or array: a comma
+// (more elements follow) or close (the end, done). Anything else is a
+// syntax error described by what.
+func (d *jsonDecoder) separator(close byte, what string) (done bool, err error) {
+	d.skipSpace()
+	if d.i >= len(d.s) {
+		return false, d.syntax("")
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		return false, nil
+	case close:
+		d.i++
+		return true, nil
+	}
+	return false, d.syntax(what)
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
