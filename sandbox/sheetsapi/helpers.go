@@ -83,14 +83,7 @@ func (s *Server) lookup(id, tab string) (*spreadsheet, *sheet, error) {
 // float64, booleans as bool, formulas as their text), empty trailing rows
 // and cells left out. It returns nil for an unknown spreadsheet or tab.
 func (s *Server) Values(spreadsheetID, tab string) [][]any {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, sh, err := s.lookup(spreadsheetID, tab)
-	if err != nil {
-		return nil
-	}
-	return readRows(sh, gridRect{r0: 0, c0: 0, r1: sh.rowCount, c1: sh.colCount},
-		readOptions{major: "ROWS", valueOpt: renderUnformatted, dateOpt: dateSerial})
+	return s.tabRows(spreadsheetID, tab, renderUnformatted)
 }
 
 // FormattedValues returns a tab's data as FORMATTED_VALUE shows it: every
@@ -98,6 +91,12 @@ func (s *Server) Values(spreadsheetID, tab string) [][]any {
 // trailing rows and cells left out. It returns nil for an unknown
 // spreadsheet or tab.
 func (s *Server) FormattedValues(spreadsheetID, tab string) [][]any {
+	return s.tabRows(spreadsheetID, tab, renderFormatted)
+}
+
+// tabRows reads a whole tab by rows with the value render option valueOpt;
+// nil for an unknown spreadsheet or tab.
+func (s *Server) tabRows(spreadsheetID, tab string, valueOpt string) [][]any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, sh, err := s.lookup(spreadsheetID, tab)
@@ -105,7 +104,7 @@ func (s *Server) FormattedValues(spreadsheetID, tab string) [][]any {
 		return nil
 	}
 	return readRows(sh, gridRect{r0: 0, c0: 0, r1: sh.rowCount, c1: sh.colCount},
-		readOptions{major: "ROWS", valueOpt: renderFormatted, dateOpt: dateSerial})
+		readOptions{major: "ROWS", valueOpt: valueOpt, dateOpt: dateSerial})
 }
 
 // NumberFormat returns the number format type and pattern set for a cell
