@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -469,37 +467,7 @@ func soak3Get(t *testing.T, u, header, value string, into any) {
 // startSoak3Sandbox starts TestSoak3SandboxProcess and returns it as a
 // soakSandbox, whose next and keys work alike.
 func startSoak3Sandbox(t *testing.T) *soakSandbox {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSoak3SandboxProcess$")
-	cmd.Env = append(os.Environ(), soak3SandboxEnv+"="+soak3Faults)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sb := &soakSandbox{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			sb.lines <- sc.Text()
-		}
-		close(sb.lines)
-	}()
-	sb.url = "http://" + sb.next(t, "addr ") + "/"
-	return sb
+	return startSandboxProcess(t, "TestSoak3SandboxProcess", soak3SandboxEnv, soak3Faults)
 }
 
 // stop3 asks the sandbox process for its fault counters, keyed by
@@ -507,14 +475,8 @@ func startSoak3Sandbox(t *testing.T) *soakSandbox {
 // appended holds every request in Requests), and waits for it to exit.
 func (sb *soakSandbox) stop3(t *testing.T) map[string]fault.Stats {
 	t.Helper()
-	_ = sb.stdin.Close()
 	sum := map[string]fault.Stats{}
-	if err := json.Unmarshal([]byte(sb.next(t, "summary3 ")), &sum); err != nil {
-		t.Fatalf("sandbox summary: %v", err)
-	}
-	if err := sb.cmd.Wait(); err != nil {
-		t.Errorf("sandbox process: %v", err)
-	}
+	sb.finish(t, "summary3 ", &sum)
 	return sum
 }
 

@@ -206,9 +206,17 @@ type soakSandbox struct {
 }
 
 func startSoakSandbox(t *testing.T) *soakSandbox {
+	return startSandboxProcess(t, "TestSoakSandboxProcess", soakSandboxEnv, soakFaults)
+}
+
+// startSandboxProcess runs the test binary again with only test selected,
+// which serves emulators when env is set to faults, and reads its first
+// line, "addr HOST:PORT". Lines "append" signal appends on sb.appends; the
+// others go to sb.lines.
+func startSandboxProcess(t *testing.T, test, env, faults string) *soakSandbox {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSoakSandboxProcess$")
-	cmd.Env = append(os.Environ(), soakSandboxEnv+"="+soakFaults)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env+"="+faults)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -316,15 +324,22 @@ func (sb *soakSandbox) keyCount(t *testing.T) int { return len(sb.keys(t)) }
 // stop asks the sandbox for its summary and waits for it to exit.
 func (sb *soakSandbox) stop(t *testing.T) soakSummary {
 	t.Helper()
-	_ = sb.stdin.Close()
 	var sum soakSummary
-	if err := json.Unmarshal([]byte(sb.next(t, "summary ")), &sum); err != nil {
+	sb.finish(t, "summary ", &sum)
+	return sum
+}
+
+// finish closes the sandbox process's stdin, decodes the JSON of its line
+// starting with prefix into sum, and waits for it to exit.
+func (sb *soakSandbox) finish(t *testing.T, prefix string, sum any) {
+	t.Helper()
+	_ = sb.stdin.Close()
+	if err := json.Unmarshal([]byte(sb.next(t, prefix)), sum); err != nil {
 		t.Fatalf("sandbox summary: %v", err)
 	}
 	if err := sb.cmd.Wait(); err != nil {
 		t.Errorf("sandbox process: %v", err)
 	}
-	return sum
 }
 
 // TestSoakSandboxProcess is not a test: TestSoakSheetsKill9 runs the test
