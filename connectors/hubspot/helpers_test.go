@@ -2,7 +2,6 @@ package hubspot
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,9 +10,7 @@ import (
 
 	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/connectors"
-	"github.com/surveysync/surveysync/mapping"
 	"github.com/surveysync/surveysync/sandbox/hubspotapi"
-	"github.com/surveysync/surveysync/survey"
 )
 
 const testToken = "pat-unit-test"
@@ -87,27 +84,6 @@ request:
       body: "{{ note | optional }}"
       timestamp: "{{ submitted_at | unix_ms }}"
 `
-
-// batch renders payloads through a mapping into a batch, as the engine does.
-func batch(t *testing.T, src string, payloads ...string) *connectors.Batch {
-	t.Helper()
-	m, err := mapping.Parse("m.yaml", []byte(src))
-	if err != nil {
-		t.Fatalf("mapping: %v", err)
-	}
-	b := &connectors.Batch{Sync: "s", Mapping: m}
-	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for i, p := range payloads {
-		r := &survey.Response{Source: "src", Key: fmt.Sprintf("r%03d", i), SubmittedAt: at.Add(time.Duration(i) * time.Minute), Payload: []byte(p)}
-		key := survey.DeliveryKey("s", r.Source, r.Key, 1)
-		req, err := m.RenderRequest(&mapping.Input{Response: r, Sync: "s", DeliveryKey: key, Version: 1})
-		if err != nil {
-			t.Fatalf("render %s: %v", p, err)
-		}
-		b.Items = append(b.Items, &connectors.Item{DeliveryID: int64(i + 1), ResponseKey: r.Key, DeliveryKey: key, Version: 1, Attempt: 1, Response: r, Request: req})
-	}
-	return b
-}
 
 // deliver runs Deliver with a deadline.
 func deliver(t *testing.T, d *Destination, b *connectors.Batch) []connectors.Result {

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/connectors"
+	"github.com/surveysync/surveysync/connectors/internal/batchtest"
 	"github.com/surveysync/surveysync/sandbox/hubspotapi"
 )
 
@@ -31,7 +31,7 @@ func TestUpsertSettlesA207ItemByItem(t *testing.T) {
 		}
 		payloads = append(payloads, fmt.Sprintf(`{"email": %q, "rating": %d}`, email, i%5+1))
 	}
-	res := deliver(t, d, batch(t, upsertMapping, payloads...))
+	res := deliver(t, d, batchtest.Requests(t, upsertMapping, payloads...))
 	for i, r := range res {
 		switch {
 		case bad[i] && classOf(r) != connectors.ClassPermanent:
@@ -60,7 +60,7 @@ func TestUpsertSplitsInputsForOneContact(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, hubspotapi.Options{})
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, upsertMapping,
+	res := deliver(t, d, batchtest.Requests(t, upsertMapping,
 		`{"email": "Ann@Example.com", "rating": 1, "comment": "first"}`,
 		`{"email": "bob@example.com", "rating": 3}`,
 		`{"email": "ann@example.com", "rating": 5}`,
@@ -88,7 +88,7 @@ func TestNoteIsCreatedOnceAndFoundAfterAnUnknownOutcome(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, hubspotapi.Options{})
 	d := destination(t, ts.URL, func(c *Config) { c.ReconcileAfter = time.Nanosecond })
-	b := batch(t, upsertMapping, `{"email": "kim@example.com", "rating": 4, "note": "Fast \"and\" kind 😀"}`)
+	b := batchtest.Requests(t, upsertMapping, `{"email": "kim@example.com", "rating": 4, "note": "Fast \"and\" kind 😀"}`)
 	res := deliver(t, d, b)
 	if res[0].Err != nil {
 		t.Fatalf("first delivery: %v", res[0].Err)
@@ -130,7 +130,7 @@ func TestUncertainNoteWaitsForTheSearchIndex(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, hubspotapi.Options{})
 	d := destination(t, ts.URL, func(c *Config) { c.ReconcileAfter = time.Hour })
-	b := batch(t, upsertMapping, `{"email": "lee@example.com", "rating": 2, "note": "slow"}`)
+	b := batchtest.Requests(t, upsertMapping, `{"email": "lee@example.com", "rating": 2, "note": "slow"}`)
 	b.Items[0].Uncertain = true
 	res := deliver(t, d, b)
 	if classOf(res[0]) != connectors.ClassAmbiguous || !strings.Contains(res[0].Err.Error(), "search index") {
@@ -145,7 +145,7 @@ func TestUncertainNoteNotFoundIsCreated(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, hubspotapi.Options{})
 	d := destination(t, ts.URL, func(c *Config) { c.ReconcileAfter = time.Nanosecond })
-	b := batch(t, upsertMapping, `{"email": "max@example.com", "rating": 2, "note": "never arrived"}`)
+	b := batchtest.Requests(t, upsertMapping, `{"email": "max@example.com", "rating": 2, "note": "never arrived"}`)
 	b.Items[0].Uncertain = true
 	res := deliver(t, d, b)
 	if res[0].Err != nil {
@@ -160,7 +160,7 @@ func TestNoteKeyProperty(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, hubspotapi.Options{NoteProperties: []hubspotapi.Property{{Name: "surveysync_key"}}})
 	d := destination(t, ts.URL, func(c *Config) { c.NoteKeyProperty = "surveysync_key"; c.ReconcileAfter = time.Nanosecond })
-	b := batch(t, upsertMapping, `{"email": "ida@example.com", "rating": 5, "note": "great"}`)
+	b := batchtest.Requests(t, upsertMapping, `{"email": "ida@example.com", "rating": 5, "note": "great"}`)
 	if res := deliver(t, d, b); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
@@ -184,11 +184,11 @@ func TestDailyLimitPausesUntilMidnight(t *testing.T) {
 	t.Parallel()
 	_, ts := emulator(t, hubspotapi.Options{DailyLimit: 1})
 	d := destination(t, ts.URL, func(c *Config) { c.Timezone = "Europe/Berlin" })
-	if res := deliver(t, d, batch(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`)); res[0].Err != nil {
+	if res := deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`)); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	// The answer said no request is left today: the next batch is not sent.
-	res := deliver(t, d, batch(t, upsertMapping, `{"email": "b@example.com", "rating": 1}`))
+	res := deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "b@example.com", "rating": 1}`))
 	if classOf(res[0]) != connectors.ClassPaused || !strings.Contains(res[0].Err.Error(), "daily API limit") || !strings.Contains(res[0].Err.Error(), "Europe/Berlin") {
 		t.Errorf("result %v, want a pause naming the daily limit and the zone", res[0].Err)
 	}
@@ -208,12 +208,12 @@ func TestDaily429Pauses(t *testing.T) {
 	}))
 	t.Cleanup(ts.Close)
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
+	res := deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
 	if classOf(res[0]) != connectors.ClassPaused {
 		t.Fatalf("result %v, want paused", res[0].Err)
 	}
 	before := calls.Load()
-	res = deliver(t, d, batch(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
+	res = deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
 	if classOf(res[0]) != connectors.ClassPaused || calls.Load() != before {
 		t.Errorf("second batch: %v after %d more requests; want paused without a request", res[0].Err, calls.Load()-before)
 	}
@@ -230,7 +230,7 @@ func TestRateLimitHeadersPauseTheBucket(t *testing.T) {
 	t.Cleanup(ts.Close)
 	d := destination(t, ts.URL, nil)
 	start := time.Now()
-	if res := deliver(t, d, batch(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`)); res[0].Err != nil {
+	if res := deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`)); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	if until := d.bucket.PausedUntil(); until.Before(start.Add(9 * time.Second)) {
@@ -264,7 +264,7 @@ func TestAnswersAreClassified(t *testing.T) {
 			}))
 			t.Cleanup(ts.Close)
 			d := destination(t, ts.URL, nil)
-			res := deliver(t, d, batch(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
+			res := deliver(t, d, batchtest.Requests(t, upsertMapping, `{"email": "a@example.com", "rating": 1}`))
 			if got := classOf(res[0]); got != tc.want || !strings.Contains(res[0].Err.Error(), tc.text) {
 				t.Errorf("got %s %v, want %s with %q", got, res[0].Err, tc.want, tc.text)
 			}
@@ -296,7 +296,7 @@ func TestUnattributedRejectionSendsInputsAlone(t *testing.T) {
 	}))
 	t.Cleanup(ts.Close)
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, upsertMapping,
+	res := deliver(t, d, batchtest.Requests(t, upsertMapping,
 		`{"email": "a@example.com", "rating": 1}`, `{"email": "bad@example.com", "rating": 1}`, `{"email": "c@example.com", "rating": 1}`))
 	got := []connectors.Class{classOf(res[0]), classOf(res[1]), classOf(res[2])}
 	if want := []connectors.Class{"", connectors.ClassPermanent, ""}; !cmp.Equal(got, want) {
@@ -327,7 +327,7 @@ func TestOAuthRefreshToken(t *testing.T) {
 		c.OAuth = &OAuthConfig{ClientID: "app-1", ClientSecret: secretFile(t, "shh"), RefreshToken: secretFile(t, "refresh-1"), TokenURL: tokens.URL}
 	})
 	for i := range 3 {
-		res := deliver(t, d, batch(t, upsertMapping, fmt.Sprintf(`{"email": "o%d@example.com", "rating": 1}`, i)))
+		res := deliver(t, d, batchtest.Requests(t, upsertMapping, fmt.Sprintf(`{"email": "o%d@example.com", "rating": 1}`, i)))
 		if res[0].Err != nil {
 			t.Fatalf("delivery %d: %v", i, res[0].Err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/surveysync/surveysync/connectors/internal/batchtest"
 	"github.com/surveysync/surveysync/sandbox/hubspotapi"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestPreviewWireIsWhatDeliverSends(t *testing.T) {
 	s, ts := emulator(t, hubspotapi.Options{})
 	d := destination(t, ts.URL, nil)
-	b := batch(t, upsertMapping,
+	b := batchtest.Requests(t, upsertMapping,
 		`{"email": "Ana@Example.com", "rating": 4, "note": "first"}`,
 		`{"email": "bo@example.com", "rating": 5}`,
 		`{"email": "ana@example.com", "rating": 2, "note": "second <b>bold</b>"}`,

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/surveysync/surveysync/connectors"
+	"github.com/surveysync/surveysync/connectors/internal/batchtest"
 	"github.com/surveysync/surveysync/connectors/internal/fakedns"
 	"github.com/surveysync/surveysync/sandbox/zendeskapi"
 )
@@ -33,7 +34,7 @@ func TestRefusedAddressIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := d.Deliver(context.Background(), batch(t, fieldsMapping, `{"ticket_id": 1, "score": 4, "band": "promoter"}`))
+	res := d.Deliver(context.Background(), batchtest.Requests(t, fieldsMapping, `{"ticket_id": 1, "score": 4, "band": "promoter"}`))
 	if c := classOf(res[0]); c != connectors.ClassPaused {
 		t.Errorf("outcome %q (%v), want paused", c, res[0].Err)
 	}

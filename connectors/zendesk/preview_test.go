@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/surveysync/surveysync/connectors/internal/batchtest"
 	"github.com/surveysync/surveysync/sandbox/zendeskapi"
 )
 
@@ -54,7 +55,7 @@ func TestPreviewWireIsWhatDeliverSends(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, ts := emulator(t, 3, zendeskapi.Options{})
 			d := destination(t, ts.URL, nil)
-			b := batch(t, tc.mapping, tc.payloads...)
+			b := batchtest.Requests(t, tc.mapping, tc.payloads...)
 			reqs, errs := d.cfg.PreviewWire(b.Items)
 			res := deliver(t, d, b)
 			var refused []int

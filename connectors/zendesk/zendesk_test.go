@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/surveysync/surveysync/config"
 	"github.com/surveysync/surveysync/connectors"
+	"github.com/surveysync/surveysync/connectors/internal/batchtest"
 	"github.com/surveysync/surveysync/sandbox/zendeskapi"
 )
 
@@ -20,7 +20,7 @@ func TestFieldUpdatesGoInOneJobAndSettlePerTicket(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 5, zendeskapi.Options{})
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, fieldsMapping,
+	res := deliver(t, d, batchtest.Requests(t, fieldsMapping,
 		`{"ticket_id": 1, "score": 5, "band": "promoter"}`,
 		`{"ticket_id": 2, "score": 3, "band": "passive"}`,
 		`{"ticket_id": 3, "score": 1, "band": "angry"}`,
@@ -59,7 +59,7 @@ func TestCommentIsAddedOnceAfterAnUnknownOutcome(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 1, zendeskapi.Options{})
 	d := destination(t, ts.URL, nil)
-	b := batch(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "Slow \"delivery\" 😞"}`)
+	b := batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "Slow \"delivery\" 😞"}`)
 	if res := deliver(t, d, b); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
@@ -86,7 +86,7 @@ func TestUncertainCommentNotFoundIsSent(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 1, zendeskapi.Options{})
 	d := destination(t, ts.URL, nil)
-	b := batch(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "x"}`)
+	b := batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "x"}`)
 	b.Items[0].Uncertain = true
 	if res := deliver(t, d, b); res[0].Err != nil {
 		t.Fatal(res[0].Err)
@@ -100,7 +100,7 @@ func TestUncertainCommentWaitsBeforeReading(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 1, zendeskapi.Options{})
 	d := destination(t, ts.URL, func(c *Config) { c.ReconcileAfter = time.Hour })
-	b := batch(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "x"}`)
+	b := batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 2, "comment": "x"}`)
 	b.Items[0].Uncertain = true
 	res := deliver(t, d, b)
 	if classOf(res[0]) != connectors.ClassAmbiguous || len(srv.Log()) != 0 {
@@ -112,7 +112,7 @@ func TestTicketCreateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 0, zendeskapi.Options{})
 	d := destination(t, ts.URL, nil)
-	b := batch(t, createMapping, `{"email": "ann@example.com", "score": 1, "comment": "Never again"}`)
+	b := batchtest.Requests(t, createMapping, `{"email": "ann@example.com", "score": 1, "comment": "Never again"}`)
 	first := deliver(t, d, b)
 	if first[0].Err != nil {
 		t.Fatal(first[0].Err)
@@ -152,7 +152,7 @@ func TestPerTicketLimitHoldsOnlyThatTicket(t *testing.T) {
 	t.Parallel()
 	srv, ts := emulator(t, 3, zendeskapi.Options{TicketUpdateLimit: 2})
 	d := destination(t, ts.URL, nil)
-	res := deliver(t, d, batch(t, commentMapping,
+	res := deliver(t, d, batchtest.Requests(t, commentMapping,
 		`{"ticket_id": 1, "score": 1, "comment": "a"}`,
 		`{"ticket_id": 1, "score": 2, "comment": "b"}`,
 		`{"ticket_id": 1, "score": 3, "comment": "c"}`,
@@ -176,7 +176,7 @@ func TestPerTicketLimitHoldsOnlyThatTicket(t *testing.T) {
 	}
 	// Ticket 1 stays held without a request; ticket 2 is updated at once.
 	srv.ResetLog()
-	res = deliver(t, d, batch(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "g"}`, `{"ticket_id": 2, "score": 1, "comment": "h"}`))
+	res = deliver(t, d, batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "g"}`, `{"ticket_id": 2, "score": 1, "comment": "h"}`))
 	if classOf(res[0]) != connectors.ClassRetryAfter || res[1].Err != nil {
 		t.Errorf("results %v, want ticket 1 held and ticket 2 delivered", res)
 	}
@@ -194,7 +194,7 @@ func TestAccountLimitPausesTheBucket(t *testing.T) {
 	d := destination(t, ts.URL, nil)
 	// The second update meets the account's limit and waits in the bucket
 	// for its Retry-After, longer than this delivery may take.
-	b := batch(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`, `{"ticket_id": 2, "score": 1, "comment": "b"}`)
+	b := batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`, `{"ticket_id": 2, "score": 1, "comment": "b"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	res := d.Deliver(ctx, b)
@@ -252,7 +252,7 @@ func TestAnswersAreClassified(t *testing.T) {
 			}))
 			t.Cleanup(ts.Close)
 			d := destination(t, ts.URL, nil)
-			res := deliver(t, d, batch(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`))
+			res := deliver(t, d, batchtest.Requests(t, commentMapping, `{"ticket_id": 1, "score": 1, "comment": "a"}`))
 			if got := classOf(res[0]); got != tc.want || !strings.Contains(res[0].Err.Error(), tc.text) {
 				t.Errorf("got %s %v, want %s with %q", got, res[0].Err, tc.want, tc.text)
 			}
@@ -266,7 +266,7 @@ func TestOAuthBearer(t *testing.T) {
 	d := destination(t, ts.URL, func(c *Config) {
 		c.Email, c.Token, c.OAuthToken = "", config.Secret{}, secretFile(t, "oauth-1")
 	})
-	if res := deliver(t, d, batch(t, fieldsMapping, `{"ticket_id": 1, "score": 5, "band": "promoter"}`)); res[0].Err != nil {
+	if res := deliver(t, d, batchtest.Requests(t, fieldsMapping, `{"ticket_id": 1, "score": 5, "band": "promoter"}`)); res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	if e := srv.Log()[0]; e.User != "oauth" || e.Status != http.StatusOK {
