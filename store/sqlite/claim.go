@@ -17,58 +17,30 @@ const defaultStaleAfter = 10 * time.Minute
 const (
 	sqlCheckLease = `SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND token = ?3 AND expires_at > ?4`
 
-	// sqlClaimable picks, oldest due first, deliveries left sending under
-	// another token or stale under this one and due pending ones, with
-	// their responses. Each branch is limited on its own range of
-	// deliveries_active, so nothing ever sorts more than twice the limit,
-	// however long the backlog. (The IN term, the index's own condition,
-	// lets SQLite see that the partial index applies.)
-	sqlClaimable = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts, d.claimed_at,
-    r.source, r.key, r.submitted_at, r.payload, r.version
-FROM (
-    SELECT id, next_at FROM (
-        SELECT id, next_at FROM deliveries
-        WHERE state IN ('pending', 'sending') AND state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
-        ORDER BY next_at, id LIMIT ?5)
-    UNION ALL
-    SELECT id, next_at FROM (
-        SELECT id, next_at FROM deliveries
-        WHERE state IN ('pending', 'sending') AND state = 'pending' AND sync = ?1 AND next_at <= ?4
-        ORDER BY next_at, id LIMIT ?5)
-    ORDER BY next_at, id LIMIT ?5
-) AS pick
-JOIN deliveries d ON d.id = pick.id
-JOIN responses r ON r.id = d.response_id
-ORDER BY pick.next_at, pick.id`
+	// sqlClaimableDue picks due pending deliveries with their responses,
+	// oldest due first, straight off deliveries_active in its order. (The
+	// IN term, the index's own condition, lets SQLite see that the partial
+	// index applies.)
+	sqlClaimableDue = sqlClaimableWhere + sqlClaimableOrder
 
-	// sqlAnyReclaimable finds whether any delivery of the sync was left
-	// sending under another token or is stale under this one.
-	sqlAnyReclaimable = `SELECT 1 FROM deliveries
-WHERE state IN ('pending', 'sending') AND state = 'sending' AND sync = ?1 AND (claim_token <> ?2 OR claimed_at <= ?3)
-LIMIT 1`
+	// sqlClaimableDueExcept is sqlClaimableDue leaving out the deliveries
+	// the claimer has in flight already, ?4 (a JSON array of ids).
+	sqlClaimableDueExcept = sqlClaimableWhere + `
+    AND d.id NOT IN (SELECT value FROM json_each(?4))` + sqlClaimableOrder
 
-	// sqlClaimableDue is sqlClaimable when nothing is left to reclaim (the
-	// usual case): due pending deliveries straight off the index, in its
-	// order, with no union to sort.
-	sqlClaimableDue = `SELECT d.id, d.state, d.uncertain, d.version, d.attempts, d.claimed_at,
+	sqlClaimableWhere = `SELECT d.id, d.uncertain, d.version, d.attempts, d.claimed_at,
     r.source, r.key, r.submitted_at, r.payload, r.version
 FROM deliveries d
 JOIN responses r ON r.id = d.response_id
-WHERE d.state IN ('pending', 'sending') AND d.state = 'pending' AND d.sync = ?1 AND d.next_at <= ?4
-ORDER BY d.next_at, d.id LIMIT ?5`
-
-	// sqlMarkSending marks the picked deliveries as sent under the token;
-	// those that were sending already become uncertain.
-	sqlMarkSending = `UPDATE deliveries
-SET state = 'sending', attempts = attempts + 1, claim_token = ?1, claimed_at = ?2,
-    uncertain = (state = 'sending' OR uncertain = 1)
-WHERE id IN (SELECT value FROM json_each(?3))`
+WHERE d.state IN ('pending', 'sending') AND d.state = 'pending' AND d.sync = ?1 AND d.next_at <= ?2`
+	sqlClaimableOrder = `
+ORDER BY d.next_at, d.id LIMIT ?3`
 )
 
-// Claim marks up to req.Limit deliveries of req.Sync as sending under
-// req.Lease and returns them, oldest due first. It fails with
-// store.ErrLeaseLost, claiming nothing, when the lease is no longer held.
-// See store.Store.
+// Claim takes up to req.Limit due deliveries of req.Sync under req.Lease,
+// recording them as one claim, and returns them, oldest due first. It
+// fails with store.ErrLeaseLost, claiming nothing, when the lease is no
+// longer held. See store.Store.
 func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Delivery, error) {
 	switch {
 	case req.Sync == "":
@@ -91,43 +63,50 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		if err := w.checkLease(req.Lease); err != nil {
 			return err
 		}
-		stale := toMicros(now.Add(-staleAfter))
-		query := sqlClaimable
-		var one int
-		switch err := w.queryRow(sqlAnyReclaimable, []any{req.Sync, req.Lease.Token, stale}, &one); {
-		case errors.Is(err, sql.ErrNoRows):
-			query = sqlClaimableDue
-		case err != nil:
-			return fmt.Errorf("claiming: %w", err)
+		// Claims nobody will settle are taken back first: their
+		// deliveries come back as uncertain pending ones, due as they
+		// were, so this claim may take them again in their turn.
+		open, err := w.claims(sqlClaimsOfSync, req.Sync)
+		if err != nil {
+			return err
 		}
-		rows, err := w.query(query, req.Sync, req.Lease.Token, stale, nowUS, req.Limit)
+		stale := toMicros(now.Add(-staleAfter))
+		var inFlight []int64
+		for _, c := range open {
+			if c.token != req.Lease.Token || c.claimedAt <= stale {
+				if err := w.takeBack(c); err != nil {
+					return err
+				}
+				continue
+			}
+			inFlight = append(inFlight, c.ids...)
+		}
+		query, args := sqlClaimableDue, []any{req.Sync, nowUS, req.Limit}
+		if len(inFlight) > 0 {
+			query, args = sqlClaimableDueExcept, append(args, int64sJSON(inFlight))
+		}
+		rows, err := w.query(query, args...)
 		if err != nil {
 			return fmt.Errorf("claiming: %w", err)
 		}
 		ids := make([]int64, 0, req.Limit)
 		for rows.Next() {
 			d := store.Delivery{Sync: req.Sync}
-			var (
-				state     store.State
-				submitted int64
-				payload   []byte
-				claimedAt sql.NullInt64
-			)
-			if err := rows.Scan(&d.ID, &state, &d.Uncertain, &d.Version, &d.Attempts, &claimedAt,
+			var submitted, claimedAt int64
+			var payload []byte
+			if err := rows.Scan(&d.ID, &d.Uncertain, &d.Version, &d.Attempts, &claimedAt,
 				&d.Response.Source, &d.Response.Key, &submitted, &payload, &d.ResponseVersion); err != nil {
 				rows.Close()
 				return fmt.Errorf("claiming: %w", err)
 			}
-			wasUncertain := d.Uncertain
-			d.Attempts++
-			d.Uncertain = wasUncertain || state == store.Sending
-			if claimedAt.Valid && claimedAt.Int64 > 0 {
-				d.PreviousAttemptAt = fromMicros(claimedAt.Int64)
+			d.Attempts++ // this one
+			if claimedAt > 0 {
+				d.PreviousAttemptAt = fromMicros(claimedAt)
 			}
 			d.Response.SubmittedAt = fromMicros(submitted)
 			d.Response.Payload = payload
 			d.Key = survey.DeliveryKey(d.Sync, d.Response.Source, d.Response.Key, d.Version)
-			w.move(req.Sync, state, wasUncertain, store.Sending, d.Uncertain)
+			w.move(req.Sync, store.Pending, d.Uncertain, store.Sending, d.Uncertain)
 			out = append(out, d)
 			ids = append(ids, d.ID)
 		}
@@ -137,8 +116,8 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		if len(ids) == 0 {
 			return nil
 		}
-		if _, err := w.exec(sqlMarkSending, req.Lease.Token, nowUS, int64sJSON(ids)); err != nil {
-			return fmt.Errorf("marking claimed deliveries: %w", err)
+		if _, err := w.exec(sqlInsertClaim, req.Sync, req.Lease.Token, nowUS, int64sJSON(ids)); err != nil {
+			return fmt.Errorf("recording the claim: %w", err)
 		}
 		return nil
 	})

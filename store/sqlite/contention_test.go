@@ -138,7 +138,7 @@ func TestContention(t *testing.T) {
 func checkCounters(t *testing.T, s *Store) error {
 	t.Helper()
 	rows, err := s.read.QueryContext(t.Context(), `
-SELECT c.sync, c.state, c.uncertain, c.n, (SELECT count(*) FROM deliveries d
+SELECT c.sync, c.state, c.uncertain, c.n, (SELECT count(*) FROM delivery_state d
     WHERE d.sync = c.sync AND d.state = c.state AND d.uncertain = c.uncertain)
 FROM delivery_counts c`)
 	if err != nil {
@@ -157,7 +157,7 @@ FROM delivery_counts c`)
 		}
 	}
 	var uncounted int64
-	if err := s.read.QueryRowContext(t.Context(), `SELECT count(*) FROM deliveries d WHERE NOT EXISTS (
+	if err := s.read.QueryRowContext(t.Context(), `SELECT count(*) FROM delivery_state d WHERE NOT EXISTS (
     SELECT 1 FROM delivery_counts c WHERE c.sync = d.sync AND c.state = d.state AND c.uncertain = d.uncertain)`).Scan(&uncounted); err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package sqlite
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -44,6 +46,28 @@ func int64sJSON(ids []int64) string {
 		buf = strconv.AppendInt(buf, id, 10)
 	}
 	return string(append(buf, ']'))
+}
+
+// parseInt64sJSON reads a JSON array of integers as int64sJSON writes it
+// (SQLite's json_group_array writes the same).
+func parseInt64sJSON(s string) ([]int64, error) {
+	body, open := strings.CutPrefix(strings.TrimSpace(s), "[")
+	body, closed := strings.CutSuffix(body, "]")
+	if !open || !closed {
+		return nil, fmt.Errorf("ids %.40q are not a JSON array", s)
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, nil
+	}
+	out := make([]int64, 0, strings.Count(body, ",")+1)
+	for f := range strings.SplitSeq(body, ",") {
+		id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("ids %.40q: %w", s, err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // appendJSONString appends s to buf as a JSON string. Every byte of valid

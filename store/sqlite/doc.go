@@ -64,17 +64,28 @@
 //   - responses: one row per (source, key) at its latest content, with its
 //     hash and content version; indexed by (source, submitted_at) for scans.
 //   - deliveries: the outbox, one row per (response, sync): state (pending,
-//     sending, delivered, dead), delivery version, attempts, uncertain,
-//     stale (content changed while an attempt may have applied the old
-//     one), next_at, claim_token and claimed_at, settled_at, the last error
-//     and its class, the destination's ref and the redeliver tag. Partial
-//     indexes hold only the rows of the states they serve: deliveries
-//     still to be made (pending and sending) by (sync, state, next_at),
-//     which Claim reads and a claim moves entries within; dead ones by
-//     (sync, settled_at); and the few pending ones whose due time differs
-//     from their planning time (retries) for the oldest-pending figure. A
-//     backlog of a million pending deliveries therefore costs Claim a range
-//     scan of its limit, and the delivered history is not indexed at all.
+//     delivered, dead), delivery version, attempts, uncertain, stale
+//     (content changed while an attempt may have applied the old one),
+//     next_at, claimed_at (when the latest attempt was claimed),
+//     settled_at, the last error and its class, the destination's ref and
+//     the redeliver tag. Partial indexes hold only the rows of the states
+//     they serve: deliveries still to be made by (sync, state, next_at),
+//     which Claim reads; dead ones by (sync, settled_at); and the few
+//     pending ones whose due time differs from their planning time
+//     (retries) for the oldest-pending figure. A backlog of a million
+//     pending deliveries therefore costs Claim a range scan of its limit,
+//     and the delivered history is not indexed at all.
+//   - claims: what is in flight, one row per claimed batch (sync, lease
+//     token, claim time, the ids not settled yet). Claimed deliveries stay
+//     pending in their table, so a claim writes one row rather than
+//     rewriting every delivery it takes; Settle removes settled ids from
+//     their claim, and the claim once it is empty. A claim of another
+//     token (its holder lost the lease) or older than the claimer's
+//     StaleAfter is taken back by the next Claim of its sync: its
+//     deliveries count the attempt and become uncertain, due as they
+//     were. Stats and Lookup count deliveries in claims as sending; the
+//     delivery_state view shows every delivery in that state, for the
+//     sqlite3 shell. (claim_token is unused since schema 4.)
 //   - delivery_counts: per (sync, state, uncertain) counts, and
 //     delivered_log: per (sync, settle time) the number delivered, both
 //     changed in the same transaction as the rows they count, so Stats
@@ -90,8 +101,9 @@
 //
 // # Cost
 //
-// Ingest inserts a batch's planned deliveries with one statement, Claim
-// picks and marks a batch with two, and Settle applies a whole batch of
+// Ingest inserts a batch's planned deliveries with a few multi-row
+// statements, Claim picks a batch with one query and records it as one
+// claims row, and Settle applies a whole batch of
 // outcomes with one UPDATE … FROM json_each per kind of outcome. Statements
 // do not watch the caller's context (they are short); it is checked before
 // commit and still rolls the transaction back. Most of what remains is

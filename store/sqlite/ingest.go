@@ -399,12 +399,21 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 			w.move(sync, store.Delivered, d.uncertain, store.Pending, false)
 			w.logDelivered(sync, d.settledAt, -1)
 			planned++
-		case contentRedeliver && (d.state == store.Sending || (d.state == store.Pending && d.uncertain)):
-			// The old content may be applied: deliver again once settled.
-			if _, err := w.exec(sqlMarkStale, d.id); err != nil {
-				return planned, fmt.Errorf("marking delivery to %s for redelivery: %w", sync, err)
+		case contentRedeliver && d.state == store.Pending:
+			// In flight, or sent before with an unknown outcome, the old
+			// content may be applied: deliver again once settled.
+			applied := d.uncertain
+			if !applied {
+				if applied, err = w.inFlight(sync, d.id); err != nil {
+					return planned, err
+				}
 			}
-			planned++
+			if applied {
+				if _, err := w.exec(sqlMarkStale, d.id); err != nil {
+					return planned, fmt.Errorf("marking delivery to %s for redelivery: %w", sync, err)
+				}
+				planned++
+			}
 		}
 		if requested && d.state != store.Delivered && d.state != store.Dead && tag != d.tag {
 			// Not made yet: the coming delivery is this run's delivery.

@@ -12,7 +12,7 @@ import (
 const (
 	sqlSourceState = `SELECT value FROM source_state WHERE source = ?1 AND name = ?2`
 	sqlLookup      = `SELECT r.hash, r.version, d.sync, d.state, d.redeliver_tag
-FROM responses r LEFT JOIN deliveries d ON d.response_id = r.id
+FROM responses r LEFT JOIN delivery_state d ON d.response_id = r.id
 WHERE r.source = ?1 AND r.key = ?2`
 )
 

@@ -16,37 +16,39 @@ import (
 const (
 	// sqlSettling reads what Settle needs to know of the deliveries named by
 	// the outcomes, in one statement.
-	sqlSettling = `SELECT id, sync, state, uncertain, stale, claim_token FROM deliveries
+	sqlSettling = `SELECT id, sync, state, uncertain, stale FROM deliveries
 WHERE id IN (SELECT value FROM json_each(?1))`
 
+	// Every settle statement records ?1, when the attempt was claimed, as
+	// the previous attempt's time of the delivery's next claim.
 	sqlSettleFrom = `
 FROM json_each(?2) AS j
-WHERE deliveries.id = CAST(j.key AS INTEGER) AND deliveries.state = 'sending' AND deliveries.claim_token = ?1`
+WHERE deliveries.id = CAST(j.key AS INTEGER) AND deliveries.state = 'pending'`
 
 	sqlSettleDelivered = `UPDATE deliveries
-SET state = 'delivered', settled_at = ?3, uncertain = 0, class = '', last_error = '', ref = j.value` + sqlSettleFrom
+SET state = 'delivered', attempts = attempts + 1, claimed_at = ?1, settled_at = ?3, uncertain = 0, class = '', last_error = '', ref = j.value` + sqlSettleFrom
 
 	// sqlSettleRedeliver re-opens, as a redelivery, a delivery whose content
 	// changed while it was in flight (stale), once the old content arrived.
 	sqlSettleRedeliver = `UPDATE deliveries
-SET state = 'pending', version = version + 1, attempts = 0, next_at = ?3, planned_at = ?3, settled_at = 0,
+SET version = version + 1, attempts = 0, claimed_at = ?1, next_at = ?3, planned_at = ?3, settled_at = 0,
     stale = 0, uncertain = 0, class = '', last_error = '', ref = j.value` + sqlSettleFrom
 
 	sqlSettleDead = `UPDATE deliveries
-SET state = 'dead', stale = 0, settled_at = ?3, class = ?4, last_error = ?5,
+SET state = 'dead', attempts = attempts + 1, claimed_at = ?1, stale = 0, settled_at = ?3, class = ?4, last_error = ?5,
     ref = CASE WHEN j.value <> '' THEN j.value ELSE ref END` + sqlSettleFrom
 
 	// sqlSettleRetry returns deliveries to pending after a counted attempt.
 	// A delivery is never due before it was planned, which the
 	// deliveries_retrying index relies on.
 	sqlSettleRetry = `UPDATE deliveries
-SET state = 'pending', next_at = max(?3, planned_at), uncertain = ?4, stale = ?5, class = ?6, last_error = ?7,
+SET attempts = attempts + 1, claimed_at = ?1, next_at = max(?3, planned_at), uncertain = ?4, stale = ?5, class = ?6, last_error = ?7,
     ref = CASE WHEN j.value <> '' THEN j.value ELSE ref END` + sqlSettleFrom
 
 	// sqlSettleRelease returns deliveries to pending without counting the
 	// attempt.
 	sqlSettleRelease = `UPDATE deliveries
-SET state = 'pending', next_at = max(?3, planned_at), attempts = max(attempts - 1, 0), uncertain = ?4, stale = ?5,
+SET claimed_at = ?1, next_at = max(?3, planned_at), uncertain = ?4, stale = ?5,
     class = CASE WHEN ?6 <> '' THEN ?6 ELSE class END,
     last_error = CASE WHEN ?7 <> '' THEN ?7 ELSE last_error END` + sqlSettleFrom
 
@@ -64,7 +66,6 @@ type settling struct {
 	state     store.State
 	uncertain bool
 	stale     bool
-	token     int64
 }
 
 // settleKind is how an outcome changes its delivery.
@@ -81,6 +82,7 @@ const (
 // settleGroup is what outcomes settled by one statement share.
 type settleGroup struct {
 	kind             settleKind
+	claimedAt        int64
 	at, nextAt       int64
 	uncertain, stale bool
 	class, err       string
@@ -118,24 +120,44 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 		if len(outcomes) == 0 {
 			return nil
 		}
-		found, err := w.settling(outcomes)
+		// Only deliveries in this token's open claims are settled: any
+		// other (settled already, taken back by another holder, never
+		// claimed) is left alone.
+		open, err := w.claims(sqlClaimsOfToken, lease.Token)
+		if err != nil {
+			return err
+		}
+		claimOf := make(map[int64]*openClaim, len(outcomes))
+		for _, c := range open {
+			for _, id := range c.ids {
+				claimOf[id] = c
+			}
+		}
+		found, err := w.settling(outcomes, claimOf)
 		if err != nil {
 			return err
 		}
 		var order []settleGroup // first-seen order, so statements run in a stable order
 		groups := map[settleGroup]*settleBatch{}
 		status := map[string]*syncStatus{}
+		settled := map[*openClaim]map[int64]bool{}
 		for _, o := range outcomes {
 			d, ok := found[o.ID]
-			if !ok || d.state != store.Sending || d.token != lease.Token {
+			if !ok || d.state != store.Pending {
 				continue
 			}
 			delete(found, o.ID) // a second outcome for it finds it settled
+			c := claimOf[o.ID]
+			if settled[c] == nil {
+				settled[c] = make(map[int64]bool, len(c.ids))
+			}
+			settled[c][o.ID] = true
 			at := toMicros(o.At)
 			if at == 0 {
 				at = now
 			}
 			g, state, uncertain := settleGroupOf(o, d, at)
+			g.claimedAt = c.claimedAt
 			w.move(d.sync, store.Sending, d.uncertain, state, uncertain)
 			if g.kind == settleDelivered {
 				w.logDelivered(d.sync, at, 1)
@@ -161,8 +183,15 @@ func (s *Store) Settle(ctx context.Context, lease store.Lease, outcomes []store.
 			}
 		}
 		for _, g := range order {
-			if err := w.settleGroup(lease.Token, g, groups[g]); err != nil {
+			if err := w.settleGroup(g, groups[g]); err != nil {
 				return err
+			}
+		}
+		for _, c := range open {
+			if ids := settled[c]; ids != nil {
+				if err := w.release(c, ids); err != nil {
+					return err
+				}
 			}
 		}
 		for sync, st := range status {
@@ -192,11 +221,16 @@ func validateOutcome(o store.Outcome) error {
 	return nil
 }
 
-// settling reads the deliveries the outcomes name.
-func (w *writeTx) settling(outcomes []store.Outcome) (map[int64]*settling, error) {
-	ids := make([]int64, len(outcomes))
-	for i, o := range outcomes {
-		ids[i] = o.ID
+// settling reads the deliveries the outcomes name that are in claims.
+func (w *writeTx) settling(outcomes []store.Outcome, claimOf map[int64]*openClaim) (map[int64]*settling, error) {
+	ids := make([]int64, 0, len(outcomes))
+	for _, o := range outcomes {
+		if claimOf[o.ID] != nil {
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	rows, err := w.query(sqlSettling, int64sJSON(ids))
 	if err != nil {
@@ -206,7 +240,7 @@ func (w *writeTx) settling(outcomes []store.Outcome) (map[int64]*settling, error
 	for rows.Next() {
 		var id int64
 		d := &settling{}
-		if err := rows.Scan(&id, &d.sync, &d.state, &d.uncertain, &d.stale, &d.token); err != nil {
+		if err := rows.Scan(&id, &d.sync, &d.state, &d.uncertain, &d.stale); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading deliveries: %w", err)
 		}
@@ -260,21 +294,21 @@ func (b *settleBatch) add(id int64, ref string) {
 }
 
 // settleGroup runs one group's statement.
-func (w *writeTx) settleGroup(token int64, g settleGroup, b *settleBatch) error {
+func (w *writeTx) settleGroup(g settleGroup, b *settleBatch) error {
 	refs := string(append(b.refs, '}'))
 	var query string
 	var args []any
 	switch g.kind {
 	case settleDelivered:
-		query, args = sqlSettleDelivered, []any{token, refs, g.at}
+		query, args = sqlSettleDelivered, []any{g.claimedAt, refs, g.at}
 	case settleRedeliver:
-		query, args = sqlSettleRedeliver, []any{token, refs, g.at}
+		query, args = sqlSettleRedeliver, []any{g.claimedAt, refs, g.at}
 	case settleDead:
-		query, args = sqlSettleDead, []any{token, refs, g.at, g.class, g.err}
+		query, args = sqlSettleDead, []any{g.claimedAt, refs, g.at, g.class, g.err}
 	case settleRetry:
-		query, args = sqlSettleRetry, []any{token, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
+		query, args = sqlSettleRetry, []any{g.claimedAt, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
 	case settleRelease:
-		query, args = sqlSettleRelease, []any{token, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
+		query, args = sqlSettleRelease, []any{g.claimedAt, refs, g.nextAt, boolInt(g.uncertain), boolInt(g.stale), g.class, g.err}
 	}
 	res, err := w.exec(query, args...)
 	if err != nil {
