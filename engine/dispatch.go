@@ -116,7 +116,17 @@ func (d *dispatcher) serve(ctx, hard context.Context) {
 	}()
 	d.loadPauses(work)
 	for work.Err() == nil {
-		if !d.pass(work, hard) {
+		worked, full := d.pass(work, hard)
+		if worked && !full {
+			// Everything due was taken in short batches: let more arrive
+			// before the next claim, so a steady stream is delivered in
+			// full batches (fewer requests against the destination's
+			// quota, and fewer durable transactions) rather than in
+			// small ones as fast as the destination answers.
+			sleep(work, coalesceWindow)
+			continue
+		}
+		if !worked {
 			select {
 			case <-work.Done():
 			case <-d.wake:
@@ -155,9 +165,9 @@ func (d *dispatcher) loadPauses(ctx context.Context) {
 }
 
 // pass delivers one batch per sync of every destination that is not paused,
-// and reports whether any work was done.
-func (d *dispatcher) pass(ctx, hard context.Context) bool {
-	worked := false
+// and reports whether any work was done and whether any batch was claimed
+// full (so more may be due at once).
+func (d *dispatcher) pass(ctx, hard context.Context) (worked, full bool) {
 	for _, dr := range d.dests {
 		if d.rt.now().Before(dr.holdUntil) {
 			continue
@@ -172,28 +182,32 @@ func (d *dispatcher) pass(ctx, hard context.Context) bool {
 		}
 		for _, sp := range dr.plan.Syncs {
 			if ctx.Err() != nil {
-				return worked
+				return worked, full
 			}
 			if sp.Config.Paused {
 				continue
 			}
-			n, err := d.batch(ctx, hard, dr, sp)
+			limit := d.batchLimit(dr, sp)
+			n, err := d.batch(ctx, hard, dr, sp, limit)
 			if err != nil {
 				if ctx.Err() == nil && !errors.Is(err, store.ErrLeaseLost) {
 					d.log.Error("delivery pass failed", "sync", sp.Name, "err", err)
 					sleep(ctx, time.Second)
 				}
-				return worked
+				return worked, full
 			}
 			if n > 0 {
 				worked = true
+			}
+			if n >= limit {
+				full = true
 			}
 			if dr.paused != "" {
 				break
 			}
 		}
 	}
-	return worked
+	return worked, full
 }
 
 // probe checks a paused destination; it returns true when delivery may be
@@ -261,9 +275,9 @@ func (d *dispatcher) batchLimit(dr *destRuntime, sp *SyncPlan) int {
 
 // batch claims, renders, delivers and settles one batch of a sync. It
 // returns how many deliveries it claimed.
-func (d *dispatcher) batch(ctx, hard context.Context, dr *destRuntime, sp *SyncPlan) (int, error) {
+func (d *dispatcher) batch(ctx, hard context.Context, dr *destRuntime, sp *SyncPlan, limit int) (int, error) {
 	now := d.rt.now()
-	claimed, err := d.rt.st.Claim(ctx, store.ClaimRequest{Sync: sp.Name, Lease: d.currentLease(), Limit: d.batchLimit(dr, sp), Now: now})
+	claimed, err := d.rt.st.Claim(ctx, store.ClaimRequest{Sync: sp.Name, Lease: d.currentLease(), Limit: limit, Now: now})
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}

@@ -25,6 +25,7 @@ type scriptDestination struct {
 	deliver func(ctx context.Context, it *connectors.Item) error
 	seen    []connectors.Item
 	effects map[string]int
+	batches int
 }
 
 type scriptConfig struct {
@@ -57,6 +58,9 @@ func init() {
 
 func (d *scriptDestination) Deliver(ctx context.Context, b *connectors.Batch) []connectors.Result {
 	out := make([]connectors.Result, len(b.Items))
+	d.mu.Lock()
+	d.batches++
+	d.mu.Unlock()
 	for i, it := range b.Items {
 		d.mu.Lock()
 		d.seen = append(d.seen, *it)
@@ -92,6 +96,12 @@ func (d *scriptDestination) effectCount() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+func (d *scriptDestination) batchCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.batches
 }
 
 type testBundle struct {
@@ -372,4 +382,30 @@ func testLogger(t *testing.T) *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestSteadyStreamIsDeliveredInFewBatches ingests responses one at a
+// time, back to back (a commit each), for a destination that answers at
+// once: the dispatcher must gather them into batches (a claim that comes
+// back short waits for more) rather than make a request and two ledger
+// transactions for every response or two, as fast as the destination
+// answers.
+func TestSteadyStreamIsDeliveredInFewBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	const n = 200
+	start := time.Now()
+	for i := range n {
+		b.ingest(t, fmt.Sprintf(`{"id":"r%d"}`, i))
+	}
+	eventually(t, "every response delivered", func() bool { return len(b.dest.effectCount()) == n })
+	// Claims come at most every 20 ms (the coalescing window) while they
+	// come back short: a handful over the stream, however fast or slow
+	// this machine commits. (Claiming again as soon as a batch is settled
+	// made 40 batches of 200 here.)
+	took := time.Since(start)
+	want := int(took/(20*time.Millisecond)) + 3
+	if got := b.dest.batchCount(); got > want {
+		t.Errorf("%d responses over %s were delivered in %d batches, want at most %d", n, took.Round(time.Millisecond), got, want)
+	}
 }

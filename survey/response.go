@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -39,7 +40,9 @@ type Response struct {
 // redelivery of the same response from an update of it.
 func (r *Response) Hash() string {
 	sum := sha256.Sum256(r.Payload)
-	return hex.EncodeToString(sum[:16])
+	var out [32]byte
+	hex.Encode(out[:], sum[:16])
+	return string(out[:])
 }
 
 // Fields decodes the payload into a generic JSON tree. Numbers are kept as
@@ -67,7 +70,23 @@ func DecodeObject(raw []byte) (map[string]any, error) {
 // same on every attempt, after restarts and on every replica; connectors use
 // it as an idempotency key.
 func DeliveryKey(sync, source, key string, version int) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s|%d:%s|%d:%s|%d", len(sync), sync, len(source), source, len(key), key, version)
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	// The hashed text is "len:sync|len:source|len:key|version"; it is
+	// built in a stack buffer (for usual lengths), as it runs per claimed
+	// delivery.
+	var stack [256]byte
+	b := stack[:0]
+	for i, part := range [...]string{sync, source, key} {
+		if i > 0 {
+			b = append(b, '|')
+		}
+		b = strconv.AppendInt(b, int64(len(part)), 10)
+		b = append(b, ':')
+		b = append(b, part...)
+	}
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(version), 10)
+	sum := sha256.Sum256(b)
+	var out [32]byte
+	hex.Encode(out[:], sum[:16])
+	return string(out[:])
 }
