@@ -22,7 +22,8 @@ Suites:
              written; the emulator runs in a child process, reported apart).
              Goal: >= 100,000 rows/min. Takes about two minutes.
   engine     BenchmarkIngestToSettle (CPU per response, ingest -> settle,
-             network excluded; goal <= 20 cpu-us) and BenchmarkScoreJob1M (a
+             network excluded; goal <= 20 cpu-us; also split into user and
+             kernel time) and BenchmarkScoreJob1M (a
              score job over 1,000,000 stored responses; goal <= 1 s). The
              first run builds the 1M-response ledger (minutes), kept in
              $TMPDIR/surveysync-bench for later runs.
