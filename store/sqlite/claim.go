@@ -65,7 +65,11 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 		}
 		// Claims nobody will settle are taken back first: their
 		// deliveries come back as uncertain pending ones, due as they
-		// were, so this claim may take them again in their turn.
+		// were, so this claim may take them again in their turn. So are
+		// deliveries an older binary left sending.
+		if err := w.takeBackSending(req.Sync); err != nil {
+			return err
+		}
 		open, err := w.claims(sqlClaimsOfSync, req.Sync)
 		if err != nil {
 			return err

@@ -30,6 +30,16 @@ WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'pending'`
 	sqlTakeBack = `UPDATE deliveries SET attempts = attempts + 1, uncertain = 1, claimed_at = ?2
 WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'pending'`
 
+	// sqlLeftSending reads the deliveries of a sync that a binary from
+	// before claims marked 'sending' under its token. (It may have run on
+	// the file after the migration to claims.)
+	sqlLeftSending = `SELECT id, uncertain FROM deliveries
+WHERE state IN ('pending', 'sending') AND state = 'sending' AND sync = ?1`
+	// sqlTakeBackSending returns them to pending as uncertain. Their
+	// attempt was counted when they were marked, and claimed_at is when.
+	sqlTakeBackSending = `UPDATE deliveries SET state = 'pending', uncertain = 1
+WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending'`
+
 	// sqlInFlight tells whether a delivery is in an open claim of its sync.
 	sqlInFlight = `SELECT 1 FROM claims c, json_each(c.ids) j WHERE c.sync = ?1 AND j.value = ?2 LIMIT 1`
 )
@@ -97,6 +107,38 @@ func (w *writeTx) takeBack(c *openClaim) error {
 	}
 	if _, err := w.exec(sqlDeleteClaim, c.id); err != nil {
 		return fmt.Errorf("taking back claim %d: %w", c.id, err)
+	}
+	return nil
+}
+
+// takeBackSending takes back the deliveries of sync that a binary from
+// before claims left 'sending', as takeBack does a claim: they become
+// uncertain pending ones, due as they were. Nothing has written 'sending'
+// since, so they are never the claimer's own (its token is newer).
+func (w *writeTx) takeBackSending(sync string) error {
+	rows, err := w.query(sqlLeftSending, sync)
+	if err != nil {
+		return fmt.Errorf("taking back deliveries left sending: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var uncertain bool
+		if err := rows.Scan(&id, &uncertain); err != nil {
+			rows.Close()
+			return fmt.Errorf("taking back deliveries left sending: %w", err)
+		}
+		w.move(sync, store.Sending, uncertain, store.Pending, true)
+		ids = append(ids, id)
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("taking back deliveries left sending: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := w.exec(sqlTakeBackSending, int64sJSON(ids)); err != nil {
+		return fmt.Errorf("taking back deliveries left sending: %w", err)
 	}
 	return nil
 }

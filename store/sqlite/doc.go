@@ -85,7 +85,10 @@
 //     deliveries count the attempt and become uncertain, due as they
 //     were. Stats and Lookup count deliveries in claims as sending; the
 //     delivery_state view shows every delivery in that state, for the
-//     sqlite3 shell. (claim_token is unused since schema 4.)
+//     sqlite3 shell. Deliveries a binary from before claims marked
+//     'sending' under its token (claim_token, unwritten since schema 4)
+//     are left so by the migration, as that binary may still be running on
+//     the file, and are taken back like a claim of another token.
 //   - delivery_counts: per (sync, state, uncertain) counts, and
 //     delivered_log: per (sync, settle time) the number delivered, both
 //     changed in the same transaction as the rows they count, so Stats

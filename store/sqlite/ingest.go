@@ -399,10 +399,11 @@ func (in *ingester) replan(responseID int64, inc *store.Incoming, contentRedeliv
 			w.move(sync, store.Delivered, d.uncertain, store.Pending, false)
 			w.logDelivered(sync, d.settledAt, -1)
 			planned++
-		case contentRedeliver && d.state == store.Pending:
-			// In flight, or sent before with an unknown outcome, the old
-			// content may be applied: deliver again once settled.
-			applied := d.uncertain
+		case contentRedeliver && (d.state == store.Pending || d.state == store.Sending):
+			// In flight (in a claim, or left sending by an older binary),
+			// or sent before with an unknown outcome, the old content may
+			// be applied: deliver again once settled.
+			applied := d.uncertain || d.state == store.Sending
 			if !applied {
 				if applied, err = w.inFlight(sync, d.id); err != nil {
 					return planned, err

@@ -60,7 +60,7 @@ var writerQueries = append([]string{
 	sqlInsertResponse, sqlFindResponse, sqlUpdateResponse, sqlInsertDelivery, sqlResponseDeliveries,
 	sqlReopenDelivery, sqlMarkStale, sqlTagDelivery, sqlCountSource, sqlLinkSyncSource, sqlSaveSourceState,
 	sqlCheckLease, sqlClaimableDue, sqlClaimableDueExcept, sqlClaimsOfSync, sqlClaimsOfToken, sqlInsertClaim,
-	sqlDeleteClaim, sqlShrinkClaim, sqlTakenBack, sqlTakeBack, sqlInFlight,
+	sqlDeleteClaim, sqlShrinkClaim, sqlTakenBack, sqlTakeBack, sqlLeftSending, sqlTakeBackSending, sqlInFlight,
 	sqlDeliveredOfResponses, sqlSettling, sqlSettleDelivered, sqlSettleRedeliver, sqlSettleDead, sqlSettleRetry, sqlSettleRelease, sqlSyncStatus,
 	sqlLeaseHolder, sqlTakeLease, sqlRenewLease, sqlReleaseLease, sqlAddCount, sqlAddDelivered, sqlDropDelivered,
 	sqlSetPause, sqlClearPause, sqlInsertReject, sqlMarkRejects, sqlInsertScoreRun, sqlPruneScoreRuns,

@@ -17,11 +17,17 @@ const (
 	sqlSyncStatuses   = `SELECT sync, last_success, last_error, last_error_at FROM sync_status`
 	// The oldest pending delivery is the older of the one due first and
 	// the oldest retrying one: fresh deliveries are due when planned, and
-	// no delivery is due before it was planned.
+	// no delivery is due before it was planned. Deliveries in open claims
+	// stay 'pending' in their table but are sending: both leave them out.
 	sqlFirstDue = `SELECT planned_at FROM deliveries
-WHERE state IN ('pending', 'sending') AND state = 'pending' AND sync = ?1 ORDER BY next_at LIMIT 1`
+WHERE state IN ('pending', 'sending') AND state = 'pending' AND sync = ?1` + sqlNotInFlight + `
+ORDER BY next_at LIMIT 1`
 	sqlOldestRetrying = `SELECT planned_at FROM deliveries
-WHERE state = 'pending' AND next_at <> planned_at AND sync = ?1 ORDER BY planned_at LIMIT 1`
+WHERE state = 'pending' AND next_at <> planned_at AND sync = ?1` + sqlNotInFlight + `
+ORDER BY planned_at LIMIT 1`
+	// sqlNotInFlight leaves out the deliveries of sync ?1 in open claims.
+	sqlNotInFlight = `
+    AND id NOT IN (SELECT j.value FROM claims c, json_each(c.ids) j WHERE c.sync = ?1)`
 	sqlDeliveredSince = `SELECT COALESCE(sum(n), 0) FROM delivered_log WHERE sync = ?1 AND settled_at >= ?2`
 	sqlSourceStats    = `SELECT source, responses, last_ingest FROM source_stats`
 	sqlSourceCursors  = `SELECT source, value FROM source_state WHERE name = 'cursor'`

@@ -14,6 +14,7 @@ var statsTests = []test{
 	{"Empty", testStatsEmpty},
 	{"Counts", testStatsCounts},
 	{"OldestPendingIncludesRetries", testStatsOldestPending},
+	{"OldestPendingLeavesOutSending", testStatsOldestPendingNotSending},
 }
 
 func testStatsOldestPending(t *testing.T, h *harness) {
@@ -47,6 +48,39 @@ func testStatsOldestPending(t *testing.T, h *harness) {
 	h.deliverAll("sheet", l)
 	if got := h.syncStats("sheet").OldestPending; !got.IsZero() {
 		t.Errorf("OldestPending with nothing pending = %s, want zero", got)
+	}
+}
+
+// testStatsOldestPendingNotSending checks that OldestPending is the
+// planning time of the oldest delivery waiting to be claimed: deliveries in
+// flight are sending, not pending, however long ago they were planned,
+// whether on their first attempt or on a retry.
+func testStatsOldestPendingNotSending(t *testing.T, h *harness) {
+	h.ingest(incoming(response("typeform", "a", "x", Epoch), "sheet"))
+	l := h.lease("sheet", "w1")
+	if ds := h.claim("sheet", l, 10); len(ds) != 1 {
+		t.Fatalf("claimed %v, want a", keysOf(ds))
+	}
+	t1 := h.clock.Advance(time.Minute)
+	h.ingest(incoming(response("typeform", "b", "x", Epoch), "sheet"),
+		incoming(response("typeform", "c", "x", Epoch), "sheet"))
+	if got := h.syncStats("sheet").OldestPending; !got.Equal(t1) {
+		t.Errorf("OldestPending with a in flight = %s, want b's planning time %s", got, t1)
+	}
+
+	// b fails and waits for a retry; claimed again, it is sending too.
+	b := h.claim("sheet", l, 1)
+	if len(b) != 1 || b[0].Response.Key != "b" {
+		t.Fatalf("claimed %v, want b", keysOf(b))
+	}
+	h.settle(l, store.Outcome{ID: b[0].ID, State: store.Pending, NextAt: t1.Add(30 * time.Second), Class: "transient", Error: "HTTP 503", At: t1})
+	t2 := h.clock.Advance(time.Minute)
+	h.ingest(incoming(response("typeform", "d", "x", Epoch), "sheet"))
+	if again := h.claim("sheet", l, 2); len(again) != 2 {
+		t.Fatalf("claimed %v, want c and b", keysOf(again))
+	}
+	if got := h.syncStats("sheet").OldestPending; !got.Equal(t2) {
+		t.Errorf("OldestPending with a, b and c in flight = %s, want d's planning time %s", got, t2)
 	}
 }
 

@@ -18,13 +18,11 @@ CREATE TABLE claims (
     ids        TEXT    NOT NULL
 );
 
--- Deliveries left sending by an older binary become claims of their
--- tokens. They counted their attempt at claim time, which a taken-back
--- claim now does, so it is taken out here.
-INSERT INTO claims (sync, token, claimed_at, ids)
-SELECT sync, claim_token, claimed_at, json_group_array(id)
-FROM deliveries WHERE state = 'sending' GROUP BY sync, claim_token, claimed_at;
-UPDATE deliveries SET state = 'pending', attempts = max(attempts - 1, 0) WHERE state = 'sending';
+-- Deliveries left 'sending' by an older binary stay as they are: that
+-- binary may still be running on this file (a newer command migrated it
+-- beside the daemon), and knows nothing of claims; turned pending, they
+-- would look due to it and be sent again as if never sent. Claim takes
+-- them back, as uncertain, like a claim of another token.
 
 -- delivery_state shows each delivery in the state Stats counts it in, for
 -- people reading the ledger with the sqlite3 shell (and for tests).
