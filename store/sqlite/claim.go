@@ -14,6 +14,11 @@ import (
 // defaultStaleAfter is ClaimRequest.StaleAfter's default.
 const defaultStaleAfter = 10 * time.Minute
 
+// payloadChunk is the size of the buffers a claim reads payloads into:
+// one allocation for a hundred or so payloads, and no copying as a claim
+// grows.
+const payloadChunk = 64 << 10
+
 const (
 	sqlCheckLease = `SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND token = ?3 AND expires_at > ?4`
 
@@ -94,21 +99,35 @@ func (s *Store) Claim(ctx context.Context, req store.ClaimRequest) ([]store.Deli
 			return fmt.Errorf("claiming: %w", err)
 		}
 		ids := make([]int64, 0, req.Limit)
+		// The batch's payloads are read into a few shared buffers, and a
+		// source name repeated from the row before is not allocated again.
+		var payloads []byte
+		var source string
 		for rows.Next() {
 			d := store.Delivery{Sync: req.Sync}
 			var submitted, claimedAt int64
-			var payload []byte
-			if err := rows.Scan(&d.ID, &d.Uncertain, &d.Version, &d.Attempts, &claimedAt,
-				&d.Response.Source, &d.Response.Key, &submitted, &payload, &d.ResponseVersion); err != nil {
+			if err := rows.Scan(&d.ID, &d.Uncertain, &d.Version, &d.Attempts, &claimedAt); err != nil {
 				rows.Close()
 				return fmt.Errorf("claiming: %w", err)
 			}
+			if !rows.st.textIs(5, source) {
+				source = rows.st.text(5)
+			}
+			d.Response.Source = source
+			d.Response.Key = rows.st.text(6)
+			submitted = rows.st.int64(7)
+			if n := rows.st.bytesLen(8); cap(payloads)-len(payloads) < n {
+				payloads = make([]byte, 0, max(payloadChunk, n))
+			}
+			start := len(payloads)
+			payloads = rows.st.appendBytes(payloads, 8)
+			d.Response.Payload = payloads[start:len(payloads):len(payloads)]
+			d.ResponseVersion = int(rows.st.int64(9))
 			d.Attempts++ // this one
 			if claimedAt > 0 {
 				d.PreviousAttemptAt = fromMicros(claimedAt)
 			}
 			d.Response.SubmittedAt = fromMicros(submitted)
-			d.Response.Payload = payload
 			d.Key = survey.DeliveryKey(d.Sync, d.Response.Source, d.Response.Key, d.Version)
 			w.move(req.Sync, store.Pending, d.Uncertain, store.Sending, d.Uncertain)
 			out = append(out, d)

@@ -8,6 +8,8 @@ import (
 
 	"modernc.org/libc"
 	lib "modernc.org/sqlite/lib"
+
+	"github.com/surveysync/surveysync/store"
 )
 
 // rawConn is a connection used through SQLite's C API
@@ -319,6 +321,35 @@ func (s *rawStmt) text(i int) string {
 		return ""
 	}
 	return string(libc.GoBytes(p, n))
+}
+
+// bytesLen returns the length in bytes of column i (from 0) of the
+// current row, read as a blob.
+func (s *rawStmt) bytesLen(i int) int {
+	lib.Xsqlite3_column_blob(s.c.tls, s.p, int32(i))
+	return int(lib.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i)))
+}
+
+// textIs reports whether column i (from 0) of the current row is the text
+// v, without copying it.
+func (s *rawStmt) textIs(i int, v string) bool {
+	p := lib.Xsqlite3_column_text(s.c.tls, s.p, int32(i))
+	n := int(lib.Xsqlite3_column_bytes(s.c.tls, s.p, int32(i)))
+	if p == 0 || n <= 0 {
+		return v == ""
+	}
+	return string(libc.GoBytes(p, n)) == v
+}
+
+// state reads column i (from 0) of the current row as a delivery state,
+// without allocating for the states there are.
+func (s *rawStmt) state(i int) store.State {
+	for _, st := range [...]store.State{store.Pending, store.Delivered, store.Sending, store.Dead} {
+		if s.textIs(i, string(st)) {
+			return st
+		}
+	}
+	return store.State(s.text(i))
 }
 
 // float64 reads column i (from 0) of the current row.

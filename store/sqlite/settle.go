@@ -222,7 +222,7 @@ func validateOutcome(o store.Outcome) error {
 }
 
 // settling reads the deliveries the outcomes name that are in claims.
-func (w *writeTx) settling(outcomes []store.Outcome, claimOf map[int64]*openClaim) (map[int64]*settling, error) {
+func (w *writeTx) settling(outcomes []store.Outcome, claimOf map[int64]*openClaim) (map[int64]settling, error) {
 	ids := make([]int64, 0, len(outcomes))
 	for _, o := range outcomes {
 		if claimOf[o.ID] != nil {
@@ -236,15 +236,14 @@ func (w *writeTx) settling(outcomes []store.Outcome, claimOf map[int64]*openClai
 	if err != nil {
 		return nil, fmt.Errorf("reading deliveries: %w", err)
 	}
-	found := make(map[int64]*settling, len(outcomes))
+	found := make(map[int64]settling, len(outcomes))
+	var sync string // the same for most rows: read once
 	for rows.Next() {
-		var id int64
-		d := &settling{}
-		if err := rows.Scan(&id, &d.sync, &d.state, &d.uncertain, &d.stale); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("reading deliveries: %w", err)
+		st := rows.st
+		if !st.textIs(1, sync) {
+			sync = st.text(1)
 		}
-		found[id] = d
+		found[st.int64(0)] = settling{sync: sync, state: st.state(2), uncertain: st.int64(3) != 0, stale: st.int64(4) != 0}
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("reading deliveries: %w", err)
@@ -254,7 +253,7 @@ func (w *writeTx) settling(outcomes []store.Outcome, claimOf map[int64]*openClai
 
 // settleGroupOf says how outcome o changes delivery d, and which state and
 // uncertainty it leaves d in.
-func settleGroupOf(o store.Outcome, d *settling, at int64) (g settleGroup, state store.State, uncertain bool) {
+func settleGroupOf(o store.Outcome, d settling, at int64) (g settleGroup, state store.State, uncertain bool) {
 	nextAt := toMicros(o.NextAt)
 	if nextAt == 0 {
 		nextAt = at
