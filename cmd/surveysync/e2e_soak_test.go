@@ -136,14 +136,7 @@ columns:
 		return len(s.Syncs) == 1 && s.Syncs[0].Delivered == soakResponses && s.Syncs[0].Pending == 0
 	})
 	// The last start may still be opening its ledger: stop a running daemon.
-	waitFor(t, 30*time.Second, "the daemon to be ready", func() bool {
-		resp, err := http.Get("http://" + listen + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitReady(t, listen)
 	if err := d.stop(); err != nil {
 		t.Errorf("graceful stop: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,6 +180,20 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// waitReady waits until the daemon listening on listen answers /readyz
+// with 200.
+func waitReady(t *testing.T, listen string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "the daemon to be ready", func() bool {
+		resp, err := http.Get("http://" + listen + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 func writeFile(t testing.TB, path, content string) {
